@@ -1,0 +1,242 @@
+package engine
+
+import "sync"
+
+// Blocking of the packed GEMM. A micro-tile of C is gemmMR×gemmNR and lives
+// in 32 local accumulators; an A block of gemmMC×gemmKC (64 KiB) stays in L2
+// while it meets every B panel of a gemmKC×gemmNC block (512 KiB).
+const (
+	gemmMR = 4
+	gemmNR = 8
+	gemmKC = 256
+	gemmMC = 64
+	gemmNC = 512
+)
+
+// gemm computes C = op(A)·op(B), or C += op(A)·op(B) when accumulate is set,
+// with op(A) m×k and op(B) k×n, all row-major:
+//
+//	op(A)[i,p] = a[i*lda+p], or a[p*lda+i] when transA
+//	op(B)[p,j] = b[p*ldb+j], or b[j*ldb+p] when transB
+//	C[i,j]     = c[i*ldc+j]
+//
+// It packs blocks of A and B into contiguous panels and runs a register-
+// blocked micro-kernel over them (the BLIS scheme), so transposed operands
+// cost no more than plain ones. The slow but obviously correct version is
+// gemmNaive; the tests hold the two together.
+func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		if !accumulate {
+			for i := 0; i < m; i++ {
+				clear(c[i*ldc : i*ldc+n])
+			}
+		}
+		return
+	}
+	ws := gemmWorkspaces.Get().(*gemmWorkspace)
+	defer gemmWorkspaces.Put(ws)
+	gemmSerial(ws, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// gemmWorkspace holds the packed panels of one GEMM in flight.
+type gemmWorkspace struct {
+	packedA []float32 // gemmMC×gemmKC, in gemmMR-row panels
+	packedB []float32 // gemmKC×gemmNC, in gemmNR-column panels
+}
+
+var gemmWorkspaces = sync.Pool{New: func() any {
+	return &gemmWorkspace{
+		packedA: make([]float32, gemmMC*gemmKC),
+		packedB: make([]float32, gemmKC*gemmNC),
+	}
+}}
+
+func gemmSerial(ws *gemmWorkspace, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	var edge [gemmMR * gemmNR]float32
+	for jc := 0; jc < n; jc += gemmNC {
+		nc := min(gemmNC, n-jc)
+		for pc := 0; pc < k; pc += gemmKC {
+			kc := min(gemmKC, k-pc)
+			packB(transB, b, ldb, pc, kc, jc, nc, ws.packedB)
+			// The first k-block overwrites C unless the caller accumulates.
+			overwrite := pc == 0 && !accumulate
+			for ic := 0; ic < m; ic += gemmMC {
+				mc := min(gemmMC, m-ic)
+				packA(transA, a, lda, ic, mc, pc, kc, ws.packedA)
+				for jr := 0; jr < nc; jr += gemmNR {
+					nr := min(gemmNR, nc-jr)
+					bp := ws.packedB[jr*kc : (jr+gemmNR)*kc]
+					for ir := 0; ir < mc; ir += gemmMR {
+						mr := min(gemmMR, mc-ir)
+						ap := ws.packedA[ir*kc : (ir+gemmMR)*kc]
+						ci := (ic+ir)*ldc + jc + jr
+						if mr == gemmMR && nr == gemmNR {
+							kernel4x8(kc, ap, bp, c[ci:], ldc, overwrite)
+							continue
+						}
+						// A partial tile at the matrix edge: compute the full
+						// tile into a temporary and copy the part that exists.
+						kernel4x8(kc, ap, bp, edge[:], gemmNR, true)
+						for i := 0; i < mr; i++ {
+							row := c[ci+i*ldc : ci+i*ldc+nr]
+							if overwrite {
+								copy(row, edge[i*gemmNR:i*gemmNR+nr])
+							} else {
+								for j := range row {
+									row[j] += edge[i*gemmNR+j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packA copies op(A)[i0:i0+mc, p0:p0+kc] into dst as panels of gemmMR rows,
+// each panel stored p-major (dst[panel*gemmMR*kc + p*gemmMR + i]), padding
+// missing rows with zeros.
+func packA(transA bool, a []float32, lda, i0, mc, p0, kc int, dst []float32) {
+	for ir := 0; ir < mc; ir += gemmMR {
+		panel := dst[ir*kc : (ir+gemmMR)*kc]
+		mr := min(gemmMR, mc-ir)
+		if transA {
+			// op(A)[i,p] = a[p*lda+i]: the gemmMR values of one p are adjacent.
+			for p := 0; p < kc; p++ {
+				src := a[(p0+p)*lda+i0+ir:]
+				d := panel[p*gemmMR : p*gemmMR+gemmMR]
+				if mr == gemmMR {
+					d[0], d[1], d[2], d[3] = src[0], src[1], src[2], src[3]
+					continue
+				}
+				for i := range d {
+					if i < mr {
+						d[i] = src[i]
+					} else {
+						d[i] = 0
+					}
+				}
+			}
+			continue
+		}
+		for i := 0; i < gemmMR; i++ {
+			if i >= mr {
+				for p := 0; p < kc; p++ {
+					panel[p*gemmMR+i] = 0
+				}
+				continue
+			}
+			src := a[(i0+ir+i)*lda+p0 : (i0+ir+i)*lda+p0+kc]
+			for p, v := range src {
+				panel[p*gemmMR+i] = v
+			}
+		}
+	}
+}
+
+// packB copies op(B)[p0:p0+kc, j0:j0+nc] into dst as panels of gemmNR
+// columns, each panel stored p-major (dst[panel*gemmNR*kc + p*gemmNR + j]),
+// padding missing columns with zeros.
+func packB(transB bool, b []float32, ldb, p0, kc, j0, nc int, dst []float32) {
+	for jr := 0; jr < nc; jr += gemmNR {
+		panel := dst[jr*kc : (jr+gemmNR)*kc]
+		nr := min(gemmNR, nc-jr)
+		if !transB {
+			for p := 0; p < kc; p++ {
+				src := b[(p0+p)*ldb+j0+jr:]
+				d := panel[p*gemmNR : p*gemmNR+gemmNR]
+				if nr == gemmNR {
+					copy(d, src[:gemmNR])
+					continue
+				}
+				n := copy(d[:nr], src)
+				clear(d[n:])
+			}
+			continue
+		}
+		// op(B)[p,j] = b[j*ldb+p]: one column of op(B) is a row of b.
+		for j := 0; j < gemmNR; j++ {
+			if j >= nr {
+				for p := 0; p < kc; p++ {
+					panel[p*gemmNR+j] = 0
+				}
+				continue
+			}
+			src := b[(j0+jr+j)*ldb+p0 : (j0+jr+j)*ldb+p0+kc]
+			for p, v := range src {
+				panel[p*gemmNR+j] = v
+			}
+		}
+	}
+}
+
+// kernel4x8 computes the 4×8 tile Σ_p a[p,i]·b[p,j] over kc packed steps
+// (a: kc×4, b: kc×8, both p-major) and stores it into c (row stride ldc),
+// or adds it to c unless overwrite.
+func kernel4x8(kc int, a, b []float32, c []float32, ldc int, overwrite bool) {
+	var (
+		c00, c01, c02, c03, c04, c05, c06, c07 float32
+		c10, c11, c12, c13, c14, c15, c16, c17 float32
+		c20, c21, c22, c23, c24, c25, c26, c27 float32
+		c30, c31, c32, c33, c34, c35, c36, c37 float32
+	)
+	a = a[:kc*gemmMR]
+	b = b[:kc*gemmNR]
+	for len(a) >= 4 && len(b) >= 8 {
+		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+		b0, b1, b2, b3, b4, b5, b6, b7 := b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c04 += a0 * b4
+		c05 += a0 * b5
+		c06 += a0 * b6
+		c07 += a0 * b7
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c14 += a1 * b4
+		c15 += a1 * b5
+		c16 += a1 * b6
+		c17 += a1 * b7
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c24 += a2 * b4
+		c25 += a2 * b5
+		c26 += a2 * b6
+		c27 += a2 * b7
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+		c34 += a3 * b4
+		c35 += a3 * b5
+		c36 += a3 * b6
+		c37 += a3 * b7
+		a = a[4:]
+		b = b[8:]
+	}
+	r0 := c[0*ldc : 0*ldc+8 : 0*ldc+8]
+	r1 := c[1*ldc : 1*ldc+8 : 1*ldc+8]
+	r2 := c[2*ldc : 2*ldc+8 : 2*ldc+8]
+	r3 := c[3*ldc : 3*ldc+8 : 3*ldc+8]
+	if overwrite {
+		r0[0], r0[1], r0[2], r0[3], r0[4], r0[5], r0[6], r0[7] = c00, c01, c02, c03, c04, c05, c06, c07
+		r1[0], r1[1], r1[2], r1[3], r1[4], r1[5], r1[6], r1[7] = c10, c11, c12, c13, c14, c15, c16, c17
+		r2[0], r2[1], r2[2], r2[3], r2[4], r2[5], r2[6], r2[7] = c20, c21, c22, c23, c24, c25, c26, c27
+		r3[0], r3[1], r3[2], r3[3], r3[4], r3[5], r3[6], r3[7] = c30, c31, c32, c33, c34, c35, c36, c37
+		return
+	}
+	r0[0], r0[1], r0[2], r0[3], r0[4], r0[5], r0[6], r0[7] = r0[0]+c00, r0[1]+c01, r0[2]+c02, r0[3]+c03, r0[4]+c04, r0[5]+c05, r0[6]+c06, r0[7]+c07
+	r1[0], r1[1], r1[2], r1[3], r1[4], r1[5], r1[6], r1[7] = r1[0]+c10, r1[1]+c11, r1[2]+c12, r1[3]+c13, r1[4]+c14, r1[5]+c15, r1[6]+c16, r1[7]+c17
+	r2[0], r2[1], r2[2], r2[3], r2[4], r2[5], r2[6], r2[7] = r2[0]+c20, r2[1]+c21, r2[2]+c22, r2[3]+c23, r2[4]+c24, r2[5]+c25, r2[6]+c26, r2[7]+c27
+	r3[0], r3[1], r3[2], r3[3], r3[4], r3[5], r3[6], r3[7] = r3[0]+c30, r3[1]+c31, r3[2]+c32, r3[3]+c33, r3[4]+c34, r3[5]+c35, r3[6]+c36, r3[7]+c37
+}

@@ -1,0 +1,171 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+)
+
+// Every fast kernel against its naive reference. The tolerance allows for
+// float32 sums taken in a different order: about k·2⁻²⁴ relative per sum.
+
+func TestGemmMatchesNaive(t *testing.T) {
+	cases := []struct{ m, n, k int }{
+		{1, 1, 1}, {3, 5, 7}, {4, 8, 1}, {4, 8, 16}, {5, 9, 3},
+		{gemmMC + 3, gemmNC + 5, gemmKC + 7}, // crosses every block edge
+		{17, 1, 300}, {1, 33, 64}, {128, 100, 1152},
+	}
+	rng := newRNG(1)
+	for _, c := range cases {
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, acc := range []bool{false, true} {
+					name := fmt.Sprintf("m%d_n%d_k%d_tA%v_tB%v_acc%v", c.m, c.n, c.k, tA, tB, acc)
+					t.Run(name, func(t *testing.T) {
+						a := randTensor(rng, c.m*c.k).Data
+						b := randTensor(rng, c.k*c.n).Data
+						lda, ldb := c.k, c.n
+						if tA {
+							lda = c.m
+						}
+						if tB {
+							ldb = c.k
+						}
+						// ldc wider than n checks that gemm leaves the gap alone.
+						ldc := c.n + 3
+						init := randTensor(rng, c.m*ldc).Data
+						got := append([]float32(nil), init...)
+						want := append([]float32(nil), init...)
+						gemm(tA, tB, c.m, c.n, c.k, a, lda, b, ldb, got, ldc, acc)
+						gemmNaive(tA, tB, c.m, c.n, c.k, a, lda, b, ldb, want, ldc, acc)
+						assertClose(t, "C", got, want, 1e-6*float64(c.k), 1e-5)
+						for i := 0; i < c.m; i++ {
+							for j := c.n; j < ldc; j++ {
+								if got[i*ldc+j] != init[i*ldc+j] {
+									t.Fatalf("gemm wrote outside C at row %d column %d", i, j)
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// convCase is one row of the convolution shape table.
+type convCase struct {
+	name                          string
+	n, c, h, w, o, kh, kw, s, p   int
+	outPad                        int // ConvTranspose2D only
+	bias                          bool
+}
+
+// convTable covers the edge shapes: odd sizes, one channel, stride 2,
+// 1×1 and 7×7 kernels, PatchGAN's 4×4, output padding 1, no bias.
+var convTable = []convCase{
+	{name: "3x3_s1_p1_odd_1ch", n: 1, c: 1, h: 5, w: 7, o: 2, kh: 3, kw: 3, s: 1, p: 1, bias: true},
+	{name: "3x3_s2_p1_batch2", n: 2, c: 3, h: 6, w: 5, o: 4, kh: 3, kw: 3, s: 2, p: 1, outPad: 1, bias: true},
+	{name: "1x1_s1_p0", n: 1, c: 4, h: 4, w: 3, o: 3, kh: 1, kw: 1, s: 1, p: 0, bias: true},
+	{name: "1x1_s2_p0", n: 1, c: 2, h: 5, w: 5, o: 3, kh: 1, kw: 1, s: 2, p: 0, outPad: 1, bias: true},
+	{name: "7x7_s1_p3", n: 1, c: 2, h: 9, w: 8, o: 3, kh: 7, kw: 7, s: 1, p: 3, bias: true},
+	{name: "7x7_s1_p0", n: 1, c: 3, h: 9, w: 10, o: 2, kh: 7, kw: 7, s: 1, p: 0, bias: true},
+	{name: "4x4_s2_p1_patchgan", n: 1, c: 3, h: 8, w: 7, o: 2, kh: 4, kw: 4, s: 2, p: 1, bias: true},
+	{name: "4x4_s1_p1_nobias", n: 1, c: 2, h: 5, w: 6, o: 1, kh: 4, kw: 4, s: 1, p: 1},
+	{name: "3x3_s2_p0_op1", n: 1, c: 2, h: 7, w: 6, o: 2, kh: 3, kw: 3, s: 2, p: 0, outPad: 1, bias: true},
+	{name: "3x2_s1_p0_rect", n: 1, c: 2, h: 5, w: 4, o: 2, kh: 3, kw: 2, s: 1, p: 0, bias: true},
+}
+
+func TestIm2colMatchesNaive(t *testing.T) {
+	rng := newRNG(2)
+	for _, cc := range convTable {
+		t.Run(cc.name, func(t *testing.T) {
+			oh := (cc.h+2*cc.p-cc.kh)/cc.s + 1
+			ow := (cc.w+2*cc.p-cc.kw)/cc.s + 1
+			x := randTensor(rng, cc.c*cc.h*cc.w).Data
+			k := cc.c * cc.kh * cc.kw
+			got := randTensor(rng, k*oh*ow).Data // garbage in: im2col must overwrite all
+			want := make([]float32, k*oh*ow)
+			im2col(x, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, got)
+			im2colNaive(x, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, want)
+			assertClose(t, "col", got, want, 0, 0)
+
+			// col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>.
+			y := randTensor(rng, k*oh*ow).Data
+			back := make([]float32, len(x))
+			col2im(y, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, back)
+			var lhs, rhs float64
+			for i := range y {
+				lhs += float64(want[i]) * float64(y[i])
+			}
+			for i := range x {
+				rhs += float64(x[i]) * float64(back[i])
+			}
+			// col2im sums up to kh·kw float32 terms per pixel: allow for their rounding.
+			if d := lhs - rhs; d > 2e-5 || d < -2e-5 {
+				t.Fatalf("<im2col x, y> = %v, <x, col2im y> = %v", lhs, rhs)
+			}
+		})
+	}
+}
+
+// convTolerance: both sides sum about c·kh·kw products of values in [-1, 1].
+func convTolerance(cc convCase) float64 { return 2e-6 * float64(cc.c*cc.kh*cc.kw+cc.o) }
+
+func TestConv2DMatchesNaive(t *testing.T) {
+	rng := newRNG(3)
+	for _, cc := range append(convTable, convCase{name: "3x3_128ch_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 1, p: 1, bias: true}) {
+		t.Run(cc.name, func(t *testing.T) {
+			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
+			w := param(randTensor(rng, cc.o, cc.c, cc.kh, cc.kw))
+			var b *Tensor
+			var bData []float32
+			if cc.bias {
+				b = param(randTensor(rng, cc.o))
+				bData = b.Data
+			}
+			tp := NewTape()
+			y := Conv2D(tp, x, w, b, cc.s, cc.p)
+			dy := randTensor(rng, y.Shape...).Data
+			tp.BackwardFrom(y, dy)
+			wantY, wantDx, wantDw, wantDb := conv2dNaive(x.Data, w.Data, bData, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, dy)
+			tol := convTolerance(cc)
+			assertClose(t, "y", y.Data, wantY, tol, 1e-5)
+			assertClose(t, "dx", x.Grad, wantDx, tol, 1e-5)
+			assertClose(t, "dw", w.Grad, wantDw, tol*float64(y.Shape[2]*y.Shape[3]), 1e-5)
+			if b != nil {
+				assertClose(t, "db", b.Grad, wantDb, tol*float64(y.Shape[2]*y.Shape[3]), 1e-5)
+			}
+		})
+	}
+}
+
+func TestConvTranspose2DMatchesNaive(t *testing.T) {
+	rng := newRNG(4)
+	for _, cc := range append(convTable, convCase{name: "3x3_s2_128to64_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 2, p: 1, outPad: 1, bias: true}) {
+		t.Run(cc.name, func(t *testing.T) {
+			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
+			w := param(randTensor(rng, cc.c, cc.o, cc.kh, cc.kw))
+			var b *Tensor
+			var bData []float32
+			if cc.bias {
+				b = param(randTensor(rng, cc.o))
+				bData = b.Data
+			}
+			tp := NewTape()
+			y := ConvTranspose2D(tp, x, w, b, cc.s, cc.p, cc.outPad)
+			dy := randTensor(rng, y.Shape...).Data
+			tp.BackwardFrom(y, dy)
+			wantY, wantDx, wantDw, wantDb := convTranspose2dNaive(x.Data, w.Data, bData, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, cc.outPad, dy)
+			if len(wantY) != len(y.Data) {
+				t.Fatalf("output %v, naive has %d values", y, len(wantY))
+			}
+			tol := convTolerance(cc)
+			assertClose(t, "y", y.Data, wantY, tol, 1e-5)
+			assertClose(t, "dx", x.Grad, wantDx, tol*float64(cc.o), 1e-5)
+			assertClose(t, "dw", w.Grad, wantDw, tol*float64(cc.h*cc.w), 1e-5)
+			if b != nil {
+				assertClose(t, "db", b.Grad, wantDb, tol*float64(y.Shape[2]*y.Shape[3]), 1e-5)
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/cyclegan-wasm/cyclegan
+
+go 1.27.3
