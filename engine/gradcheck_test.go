@@ -19,7 +19,7 @@ type gradCase struct {
 // evaluated in float64 from float32 outputs; each output carries a rounding
 // error of about 6e-8·|y|, so the difference quotient carries about
 // √len(y)·6e-8/(2h) ≈ 1e-4 of noise for h = 1e-2; the truncation error of
-// the central difference is h²/6·f''' ≈ 2e-5 for the smooth ops here.
+// the central difference is h²/6·f”' ≈ 2e-5 for the smooth ops here.
 const (
 	fdStep = 1e-2
 	fdAtol = 1e-3

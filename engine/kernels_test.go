@@ -54,10 +54,10 @@ func TestGemmMatchesNaive(t *testing.T) {
 
 // convCase is one row of the convolution shape table.
 type convCase struct {
-	name                          string
-	n, c, h, w, o, kh, kw, s, p   int
-	outPad                        int // ConvTranspose2D only
-	bias                          bool
+	name                        string
+	n, c, h, w, o, kh, kw, s, p int
+	outPad                      int // ConvTranspose2D only
+	bias                        bool
 }
 
 // convTable covers the edge shapes: odd sizes, one channel, stride 2,

@@ -27,7 +27,7 @@ func ReflectionPad2D(tp *Tape, x *Tensor, pad int) *Tensor {
 			drow := dst[i*ow : (i+1)*ow]
 			copy(drow[pad:pad+w], srow)
 			for j := 0; j < pad; j++ {
-				drow[j] = srow[pad-j]         // reflect(j−pad) = pad−j
+				drow[j] = srow[pad-j]       // reflect(j−pad) = pad−j
 				drow[pad+w+j] = srow[w-2-j] // reflect(w+j) = w−2−j
 			}
 		}
