@@ -17,6 +17,7 @@ import "fmt"
 //
 // recomputing the columns rather than keeping them, to save memory.
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
+// The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
 	n, c, h, w := x.Dims()
 	o, wc, kh, kw := weight.Dims()
@@ -29,47 +30,32 @@ func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
 	if stride < 1 || padding < 0 {
 		panic(fmt.Sprintf("engine: Conv2D: stride %d, padding %d", stride, padding))
 	}
-	oh := (h+2*padding-kh)/stride + 1
-	ow := (w+2*padding-kw)/stride + 1
 	if h+2*padding < kh || w+2*padding < kw {
 		panic(fmt.Sprintf("engine: Conv2D: kernel %dx%d larger than padded input %v", kh, kw, x))
 	}
-	y := tp.output([]int{n, o, oh, ow}, x, weight, bias)
-	g := convGeometry{c: c, h: h, w: w, kh: kh, kw: kw, stride: stride, pad: padding, oh: oh, ow: ow}
-	k := c * kh * kw
-	ohw := oh * ow
+	g := newConvGeometry(c, h, w, o, kh, kw, stride, padding)
+	y := tp.output([]int{n, o, g.oh, g.ow}, x, weight, bias)
+	var b []float32
+	if bias != nil {
+		b = bias.Data
+	}
 	for i := 0; i < n; i++ {
-		xi := x.Data[i*c*h*w : (i+1)*c*h*w]
-		yi := y.Data[i*o*ohw : (i+1)*o*ohw]
-		col := g.columns(tp, xi)
-		gemm(false, false, o, ohw, k, weight.Data, k, col, ohw, yi, ohw, false)
-		if bias != nil {
-			addBias(yi, bias.Data, ohw)
-		}
+		g.forward(tp.scratchBuffer(g.colLen()), x.Data[i*g.inLen():][:g.inLen()], weight.Data, b, y.Data[i*g.outLen():][:g.outLen()])
 	}
 	if !y.RequiresGrad {
 		return y
 	}
 	tp.record(func() {
 		if needsGrad(bias) {
-			sumBiasGrad(bias.Grad, y.Grad, n, o, ohw)
+			sumBiasGrad(bias.Grad, y.Grad, n, o, g.oh*g.ow)
 		}
 		for i := 0; i < n; i++ {
-			xi := x.Data[i*c*h*w : (i+1)*c*h*w]
-			dyi := y.Grad[i*o*ohw : (i+1)*o*ohw]
+			dy := y.Grad[i*g.outLen():][:g.outLen()]
 			if needsGrad(weight) {
-				col := g.columns(tp, xi)
-				gemm(false, true, o, k, ohw, dyi, ohw, col, ohw, weight.Grad, k, true)
+				g.backwardWeight(tp.scratchBuffer(g.colLen()), x.Data[i*g.inLen():][:g.inLen()], dy, weight.Grad)
 			}
 			if needsGrad(x) {
-				dxi := x.Grad[i*c*h*w : (i+1)*c*h*w]
-				if g.identity() {
-					gemm(true, false, k, ohw, o, weight.Data, k, dyi, ohw, dxi, ohw, true)
-					continue
-				}
-				dcol := tp.scratchBuffer(k * ohw)
-				gemm(true, false, k, ohw, o, weight.Data, k, dyi, ohw, dcol, ohw, false)
-				col2im(dcol, c, h, w, kh, kw, stride, padding, oh, ow, dxi)
+				g.backwardInput(tp.scratchBuffer(g.colLen()), weight.Data, dy, x.Grad[i*g.inLen():][:g.inLen()])
 			}
 		}
 	})
@@ -77,9 +63,34 @@ func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
 }
 
 // convGeometry is the shape of one image's convolution: input [c, h, w],
-// kernel kh×kw, stride, padding, output oh×ow.
+// o output channels, kernel kh×kw, stride, padding, output [o, oh, ow].
+// Its methods are the three kernels of a convolution on one image; the
+// transposed convolution uses the same three with their roles swapped.
 type convGeometry struct {
-	c, h, w, kh, kw, stride, pad, oh, ow int
+	c, h, w, o, kh, kw, stride, pad, oh, ow int
+}
+
+func newConvGeometry(c, h, w, o, kh, kw, stride, pad int) convGeometry {
+	return convGeometry{c: c, h: h, w: w, o: o, kh: kh, kw: kw, stride: stride, pad: pad,
+		oh: (h+2*pad-kh)/stride + 1, ow: (w+2*pad-kw)/stride + 1}
+}
+
+func (g convGeometry) inLen() int  { return g.c * g.h * g.w }
+func (g convGeometry) outLen() int { return g.o * g.oh * g.ow }
+func (g convGeometry) k() int      { return g.c * g.kh * g.kw }
+
+// colLen is the size of the im2col matrix, the scratch the kernels need.
+func (g convGeometry) colLen() int {
+	if g.identity() {
+		return 0
+	}
+	return g.k() * g.oh * g.ow
+}
+
+// FLOPs is the number of floating-point operations of one kernel (each of
+// forward, input gradient and weight gradient costs the same): 2·MACs.
+func (g convGeometry) FLOPs() float64 {
+	return 2 * float64(g.o) * float64(g.k()) * float64(g.oh*g.ow)
 }
 
 // identity reports whether im2col would copy the image unchanged (a 1×1
@@ -88,14 +99,39 @@ func (g convGeometry) identity() bool {
 	return g.kh == 1 && g.kw == 1 && g.stride == 1 && g.pad == 0
 }
 
-// columns returns the im2col matrix of img, in the tape's scratch buffer.
-func (g convGeometry) columns(tp *Tape, img []float32) []float32 {
+// columns returns the im2col matrix of img, written into scratch.
+func (g convGeometry) columns(scratch, img []float32) []float32 {
 	if g.identity() {
 		return img
 	}
-	col := tp.scratchBuffer(g.c * g.kh * g.kw * g.oh * g.ow)
-	im2col(img, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, col)
-	return col
+	im2col(img, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, scratch)
+	return scratch
+}
+
+// forward sets y [o, oh, ow] = w [o, k] · im2col(x) (+ bias, if non-nil).
+func (g convGeometry) forward(scratch, x, w, bias, y []float32) {
+	ohw := g.oh * g.ow
+	gemm(false, false, g.o, ohw, g.k(), w, g.k(), g.columns(scratch, x), ohw, y, ohw, false)
+	if bias != nil {
+		addBias(y, bias, ohw)
+	}
+}
+
+// backwardWeight adds ∂y [o, oh·ow] · im2col(x)ᵀ to dw [o, k].
+func (g convGeometry) backwardWeight(scratch, x, dy, dw []float32) {
+	ohw := g.oh * g.ow
+	gemm(false, true, g.o, g.k(), ohw, dy, ohw, g.columns(scratch, x), ohw, dw, g.k(), true)
+}
+
+// backwardInput adds col2im(wᵀ · ∂y) to dx [c, h, w].
+func (g convGeometry) backwardInput(scratch, w, dy, dx []float32) {
+	ohw := g.oh * g.ow
+	if g.identity() {
+		gemm(true, false, g.k(), ohw, g.o, w, g.k(), dy, ohw, dx, ohw, true)
+		return
+	}
+	gemm(true, false, g.k(), ohw, g.o, w, g.k(), dy, ohw, scratch, ohw, false)
+	col2im(scratch, g.c, g.h, g.w, g.kh, g.kw, g.stride, g.pad, g.oh, g.ow, dx)
 }
 
 // addBias adds bias[o] to every element of channel o of y [O, hw].

@@ -11,14 +11,14 @@ import "fmt"
 //	y      [N, O, OH, OW],  OH = (H − 1)·s − 2p + KH + outputPadding,  OW likewise
 //	y[n,o,iy·s−p+ky, ix·s−p+kx] += x[n,c,iy,ix] · weight[c,o,ky,kx]   (+ bias[o])
 //
-// Forward is the input-gradient pass of a convolution: one GEMM weightᵀ·x
-// per image and a col2im. Backward is a forward convolution of ∂y:
+// It is the convolution from y's shape to x's shape run backwards, so its
+// three kernels are that convolution's with roles swapped:
 //
-//	∂x = weight · im2col(∂y)   ∂weight += x · im2col(∂y)ᵀ   ∂bias += Σ ∂y
+//	y = col2im(weightᵀ · x)   ∂x = weight · im2col(∂y)   ∂weight += x · im2col(∂y)ᵀ
 //
-// outputPadding (which must be smaller than the stride) only adds rows and
-// columns at the bottom and right; it resolves which output size a strided
-// convolution came from.
+// outputPadding (smaller than the stride) only adds rows and columns at the
+// bottom and right; it picks which output size a strided convolution came
+// from. The reference is convTranspose2dNaive.
 func ConvTranspose2D(tp *Tape, x, weight, bias *Tensor, stride, padding, outputPadding int) *Tensor {
 	n, c, h, w := x.Dims()
 	wc, o, kh, kw := weight.Dims()
@@ -37,24 +37,14 @@ func ConvTranspose2D(tp *Tape, x, weight, bias *Tensor, stride, padding, outputP
 		panic(fmt.Sprintf("engine: ConvTranspose2D: empty output %dx%d", oh, ow))
 	}
 	y := tp.output([]int{n, o, oh, ow}, x, weight, bias)
-	// The convolution this op is the transpose of runs from y's geometry
-	// back to x's: input [o, oh, ow], output h×w.
-	g := convGeometry{c: o, h: oh, w: ow, kh: kh, kw: kw, stride: stride, pad: padding, oh: h, ow: w}
-	k := o * kh * kw
-	hw := h * w
-	ohw := oh * ow
+	// g is the convolution this op is the transpose of: from y's shape
+	// [o, oh, ow] down to x's [c, h, w], with weight read as [c, o·kh·kw].
+	g := convGeometry{c: o, h: oh, w: ow, o: c, kh: kh, kw: kw, stride: stride, pad: padding, oh: h, ow: w}
 	for i := 0; i < n; i++ {
-		xi := x.Data[i*c*hw : (i+1)*c*hw]
-		yi := y.Data[i*o*ohw : (i+1)*o*ohw]
-		if g.identity() {
-			gemm(true, false, k, hw, c, weight.Data, k, xi, hw, yi, hw, false)
-		} else {
-			col := tp.scratchBuffer(k * hw)
-			gemm(true, false, k, hw, c, weight.Data, k, xi, hw, col, hw, false)
-			col2im(col, o, oh, ow, kh, kw, stride, padding, h, w, yi)
-		}
+		yi := y.Data[i*g.inLen():][:g.inLen()]
+		g.backwardInput(tp.scratchBuffer(g.colLen()), weight.Data, x.Data[i*g.outLen():][:g.outLen()], yi)
 		if bias != nil {
-			addBias(yi, bias.Data, ohw)
+			addBias(yi, bias.Data, oh*ow)
 		}
 	}
 	if !y.RequiresGrad {
@@ -62,21 +52,21 @@ func ConvTranspose2D(tp *Tape, x, weight, bias *Tensor, stride, padding, outputP
 	}
 	tp.record(func() {
 		if needsGrad(bias) {
-			sumBiasGrad(bias.Grad, y.Grad, n, o, ohw)
+			sumBiasGrad(bias.Grad, y.Grad, n, o, oh*ow)
 		}
 		if !needsGrad(x) && !needsGrad(weight) {
 			return
 		}
 		for i := 0; i < n; i++ {
-			dyi := y.Grad[i*o*ohw : (i+1)*o*ohw]
-			col := g.columns(tp, dyi)
+			dy := y.Grad[i*g.inLen():][:g.inLen()]
+			// Both gradients read im2col(∂y): build it once.
+			col := g.columns(tp.scratchBuffer(g.colLen()), dy)
+			hw := h * w
 			if needsGrad(x) {
-				dxi := x.Grad[i*c*hw : (i+1)*c*hw]
-				gemm(false, false, c, hw, k, weight.Data, k, col, hw, dxi, hw, true)
+				gemm(false, false, c, hw, g.k(), weight.Data, g.k(), col, hw, x.Grad[i*g.outLen():][:g.outLen()], hw, true)
 			}
 			if needsGrad(weight) {
-				xi := x.Data[i*c*hw : (i+1)*c*hw]
-				gemm(false, true, c, k, hw, xi, hw, col, hw, weight.Grad, k, true)
+				gemm(false, true, c, g.k(), hw, x.Data[i*g.outLen():][:g.outLen()], hw, col, hw, weight.Grad, g.k(), true)
 			}
 		}
 	})

@@ -1,0 +1,103 @@
+package engine
+
+import "testing"
+
+// The convolutions of a CycleGAN ResNet generator (ngf 32) at 128 px and its
+// PatchGAN discriminator, each timed for forward, input gradient and weight
+// gradient. Run with `make bench` (natively and in headless Chromium).
+
+// convPass names the kernel of a convolution being timed.
+type convPass int
+
+const (
+	passForward convPass = iota
+	passBackwardInput
+	passBackwardWeight
+)
+
+// benchConv times one pass of the convolution g on one image. With
+// transposed, g is the convolution that the transposed convolution is the
+// adjoint of, and the passes swap roles as in ConvTranspose2D.
+func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass) {
+	rng := newRNG(99)
+	in := randTensor(rng, g.inLen()).Data
+	out := randTensor(rng, g.outLen()).Data
+	w := randTensor(rng, g.o*g.k()).Data
+	dw := make([]float32, len(w))
+	scratch := make([]float32, g.colLen())
+	run := func() {
+		switch {
+		case pass == passForward && !transposed, pass == passBackwardInput && transposed:
+			g.forward(scratch, in, w, nil, out)
+		case pass == passBackwardInput && !transposed, pass == passForward && transposed:
+			g.backwardInput(scratch, w, out, in)
+		default:
+			g.backwardWeight(scratch, in, out, dw)
+		}
+	}
+	run() // warm up: V8 tiers a long-running wasm function up after its first calls
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(g.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func benchConvPasses(b *testing.B, g convGeometry, transposed bool) {
+	b.Run("Forward", func(b *testing.B) { benchConv(b, g, transposed, passForward) })
+	b.Run("BackwardInput", func(b *testing.B) { benchConv(b, g, transposed, passBackwardInput) })
+	b.Run("BackwardWeight", func(b *testing.B) { benchConv(b, g, transposed, passBackwardWeight) })
+}
+
+// Generator, ngf 32, 128 px: the input is already reflection-padded where
+// the generator pads, so these convolutions have padding 0.
+func BenchmarkConv2D_7x7_3to32_128px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(3, 134, 134, 32, 7, 7, 1, 0), false)
+}
+func BenchmarkConv2D_3x3s2_32to64_128px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(32, 128, 128, 64, 3, 3, 2, 1), false)
+}
+func BenchmarkConv2D_3x3s2_64to128_64px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(64, 64, 64, 128, 3, 3, 2, 1), false)
+}
+func BenchmarkConv2D_3x3_128to128_32px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(128, 34, 34, 128, 3, 3, 1, 0), false)
+}
+
+// The transposed convolutions 128→64 (32→64 px) and 64→32 (64→128 px),
+// given as the strided convolutions they are the adjoints of.
+func BenchmarkConvTranspose2D_3x3s2_128to64_32px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(64, 64, 64, 128, 3, 3, 2, 1), true)
+}
+func BenchmarkConvTranspose2D_3x3s2_64to32_64px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(32, 128, 128, 64, 3, 3, 2, 1), true)
+}
+func BenchmarkConv2D_7x7_32to3_128px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(32, 134, 134, 3, 7, 7, 1, 0), false)
+}
+
+// PatchGAN (ndf 64) at 128 px: the first and the widest layer.
+func BenchmarkConv2D_4x4s2_3to64_128px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(3, 128, 128, 64, 4, 4, 2, 1), false)
+}
+func BenchmarkConv2D_4x4s1_256to512_16px(b *testing.B) {
+	benchConvPasses(b, newConvGeometry(256, 16, 16, 512, 4, 4, 1, 1), false)
+}
+
+// BenchmarkGemm_256x1152x1024 is the plain matrix product of
+// REFERENCE.md §3, for comparison with the kernels measured there.
+func BenchmarkGemm_256x1152x1024(b *testing.B) {
+	const m, k, n = 256, 1152, 1024
+	rng := newRNG(98)
+	a := randTensor(rng, m*k).Data
+	bb := randTensor(rng, k*n).Data
+	c := make([]float32, m*n)
+	gemm(false, false, m, n, k, a, k, bb, n, c, n, false)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		gemm(false, false, m, n, k, a, k, bb, n, c, n, false)
+	}
+	b.ReportMetric(2*m*n*k*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
