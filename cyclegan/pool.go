@@ -1,0 +1,79 @@
+package cyclegan
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/cyclegan-wasm/cyclegan/engine"
+)
+
+// ImagePool is the reference's history of generated images (Shrivastava et
+// al.): the discriminator sees a mix of the newest fakes and older ones, so
+// the generator cannot win by chasing the discriminator's latest mood.
+//
+// While fewer than Size images are stored, Query stores the new fake and
+// returns it. Once full, with probability ½ it returns a stored image chosen
+// at random and keeps the new one in its slot; otherwise it returns the new
+// one. Size 0 disables the pool.
+type ImagePool struct {
+	Size   int
+	Images []*engine.Tensor // the stored fakes, each [1, 3, H, W]
+
+	out *engine.Tensor // Query's result, reused from call to call
+}
+
+// NewImagePool returns an empty pool of the given capacity.
+func NewImagePool(size int) *ImagePool {
+	if size < 0 {
+		panic(fmt.Sprintf("cyclegan: NewImagePool(%d)", size))
+	}
+	return &ImagePool{Size: size}
+}
+
+// Query takes a batch of fakes [N, 3, H, W] and returns the batch the
+// discriminator should see, drawing from rng as the reference draws from
+// Python's random module: one uniform per image once the pool is full and,
+// when it is above ½, one index. The result is detached (it never requires
+// a gradient) and is valid until the next Query.
+func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
+	n, c, h, w := fakes.Dims()
+	if p.out == nil || !sameDims(p.out.Shape, fakes.Shape) {
+		p.out = engine.New(n, c, h, w)
+	}
+	per := c * h * w
+	for i := 0; i < n; i++ {
+		fake := fakes.Data[i*per : (i+1)*per]
+		dst := p.out.Data[i*per : (i+1)*per]
+		switch {
+		case p.Size == 0:
+			copy(dst, fake)
+		case len(p.Images) < p.Size:
+			stored := engine.New(1, c, h, w)
+			copy(stored.Data, fake)
+			p.Images = append(p.Images, stored)
+			copy(dst, fake)
+		case rng.Float64() > 0.5:
+			slot := p.Images[rng.IntN(p.Size)]
+			if slot.Len() != per {
+				panic(fmt.Sprintf("cyclegan: ImagePool: stored %v, query %v", slot, fakes))
+			}
+			copy(dst, slot.Data)
+			copy(slot.Data, fake)
+		default:
+			copy(dst, fake)
+		}
+	}
+	return p.out
+}
+
+func sameDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,66 @@
+package cyclegan
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cyclegan-wasm/cyclegan/engine"
+)
+
+func constImage(v float32) *engine.Tensor {
+	t := engine.New(1, 3, 4, 4)
+	for i := range t.Data {
+		t.Data[i] = v
+	}
+	return t
+}
+
+func TestImagePoolFillsThenMixes(t *testing.T) {
+	const size = 5
+	p := NewImagePool(size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	// Filling: every query returns the new image and stores it.
+	for i := 0; i < size; i++ {
+		got := p.Query(constImage(float32(i)), rng)
+		if got.Data[0] != float32(i) || len(p.Images) != i+1 {
+			t.Fatalf("filling query %d returned %v with %d stored", i, got.Data[0], len(p.Images))
+		}
+	}
+	// Full: replay the reference's draws with a twin rng and check each
+	// decision, and that an image returned from history left its slot.
+	twin := rand.New(rand.NewPCG(1, 2))
+	fromHistory := 0
+	for i := size; i < size+200; i++ {
+		before := make([]float32, size)
+		for k, img := range p.Images {
+			before[k] = img.Data[0]
+		}
+		got := p.Query(constImage(float32(i)), rng).Data[0]
+		if twin.Float64() > 0.5 {
+			k := twin.IntN(size)
+			fromHistory++
+			if got != before[k] || p.Images[k].Data[0] != float32(i) {
+				t.Fatalf("query %d: got %v, want stored %v swapped for the new image", i, got, before[k])
+			}
+		} else if got != float32(i) {
+			t.Fatalf("query %d: got %v, want the new image", i, got)
+		}
+	}
+	// About half of the answers come from history.
+	if fromHistory < 70 || fromHistory > 130 {
+		t.Fatalf("%d of 200 answers from history", fromHistory)
+	}
+}
+
+func TestImagePoolSizeZeroPassesThrough(t *testing.T) {
+	p := NewImagePool(0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 10; i++ {
+		if got := p.Query(constImage(float32(i)), rng).Data[5]; got != float32(i) {
+			t.Fatalf("got %v, want %v", got, i)
+		}
+	}
+	if len(p.Images) != 0 {
+		t.Fatal("a disabled pool stored images")
+	}
+}
