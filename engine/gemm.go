@@ -1,6 +1,9 @@
 package engine
 
-import "sync"
+import (
+	"runtime"
+	"sync"
+)
 
 // Blocking of the packed GEMM. A micro-tile of C is gemmMR×gemmNR and lives
 // in 32 local accumulators; an A block of gemmMC×gemmKC (64 KiB) stays in L2
@@ -36,9 +39,59 @@ func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 		}
 		return
 	}
-	ws := gemmWorkspaces.Get().(*gemmWorkspace)
-	defer gemmWorkspaces.Put(ws)
-	gemmSerial(ws, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+	workers := runtime.GOMAXPROCS(0)
+	if workers == 1 || float64(m)*float64(n)*float64(k) < gemmParallelMACs {
+		ws := gemmWorkspaces.Get().(*gemmWorkspace)
+		gemmSerial(ws, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+		gemmWorkspaces.Put(ws)
+		return
+	}
+	gemmParallel(workers, transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate)
+}
+
+// gemmParallelMACs is the size below which a product is not worth
+// splitting across goroutines (a goroutine costs about a microsecond).
+const gemmParallelMACs = 1 << 20
+
+// gemmParallel splits C into bands along its longer side, one per worker,
+// each computed by gemmSerial with its own packing buffers. Natively this
+// uses every core; in WebAssembly GOMAXPROCS is 1 and it is never called.
+func gemmParallel(workers int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
+	var wg sync.WaitGroup
+	if n >= m {
+		step := (n/workers + gemmNR - 1) / gemmNR * gemmNR
+		for j0 := 0; j0 < n; j0 += step {
+			nb := min(step, n-j0)
+			var bj []float32
+			if transB {
+				bj = b[j0*ldb:] // op(B)[:, j0:] starts at row j0 of a transposed b …
+			} else {
+				bj = b[j0:] // … or at column j0 of a plain one
+			}
+			wg.Go(func() {
+				ws := gemmWorkspaces.Get().(*gemmWorkspace)
+				gemmSerial(ws, transA, transB, m, nb, k, a, lda, bj, ldb, c[j0:], ldc, accumulate)
+				gemmWorkspaces.Put(ws)
+			})
+		}
+	} else {
+		step := (m/workers + gemmMR - 1) / gemmMR * gemmMR
+		for i0 := 0; i0 < m; i0 += step {
+			mb := min(step, m-i0)
+			var ai []float32
+			if transA {
+				ai = a[i0:]
+			} else {
+				ai = a[i0*lda:]
+			}
+			wg.Go(func() {
+				ws := gemmWorkspaces.Get().(*gemmWorkspace)
+				gemmSerial(ws, transA, transB, mb, n, k, ai, lda, b, ldb, c[i0*ldc:], ldc, accumulate)
+				gemmWorkspaces.Put(ws)
+			})
+		}
+	}
+	wg.Wait()
 }
 
 // gemmWorkspace holds the packed panels of one GEMM in flight.
