@@ -29,7 +29,7 @@ CHROMIUM_FLAGS := --disable-background-networking --disable-component-update \
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 WASM := GOOS=js GOARCH=wasm
 
-.PHONY: test vet test-native test-wasm fuzz bench tools chromium clean
+.PHONY: test vet test-native test-wasm fuzz bench tools chromium clean data
 
 test: tools
 	go vet ./...
@@ -80,6 +80,32 @@ $(BIN)/chromium: Makefile
 $(BIN)/go_js_wasm_exec: .ci/tools/go.mod .ci/tools/go.sum
 	mkdir -p $(BIN)
 	cd .ci/tools && go build -buildvcs=false -o $@ github.com/agnivade/wasmbrowsertest
+
+# The emoji data set of REFERENCE.md §8: the same 3,786 emoji drawn by Twitter
+# (Twemoji, CC-BY 4.0) and Google (Noto, Apache 2.0), 64×64 RGBA. Domain A is
+# Twemoji, B is Noto; every 10th file name (sorted) is held out as test data:
+#   data/emoji/{trainA,trainB,testA,testB}/
+DATA := $(CURDIR)/data
+EMOJI_VERSION := 16.0.0
+data: $(DATA)/emoji/.done
+
+$(DATA)/emoji/.done:
+	mkdir -p $(DATA)/npm $(DATA)/emoji
+	cd $(DATA)/npm && for p in twitter google; do \
+		[ -f emoji-datasource-$$p-$(EMOJI_VERSION).tgz ] || npm pack --silent emoji-datasource-$$p@$(EMOJI_VERSION); \
+		rm -rf $$p && mkdir $$p && tar -xzf emoji-datasource-$$p-$(EMOJI_VERSION).tgz -C $$p; \
+	done
+	rm -rf $(DATA)/emoji/train* $(DATA)/emoji/test*
+	mkdir -p $(DATA)/emoji/trainA $(DATA)/emoji/trainB $(DATA)/emoji/testA $(DATA)/emoji/testB
+	i=0; for f in $$(cd $(DATA)/npm/twitter/package/img/twitter/64 && ls *.png | LC_ALL=C sort); do \
+		[ -f $(DATA)/npm/google/package/img/google/64/$$f ] || continue; \
+		if [ $$((i % 10)) -eq 9 ]; then split=test; else split=train; fi; \
+		cp $(DATA)/npm/twitter/package/img/twitter/64/$$f $(DATA)/emoji/$${split}A/; \
+		cp $(DATA)/npm/google/package/img/google/64/$$f $(DATA)/emoji/$${split}B/; \
+		i=$$((i + 1)); \
+	done
+	@echo "emoji: $$(ls $(DATA)/emoji/trainA | wc -l) train and $$(ls $(DATA)/emoji/testA | wc -l) held-out pairs in $(DATA)/emoji"
+	touch $@
 
 clean:
 	rm -rf $(BIN) $(BENCH_DIR)
