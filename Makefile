@@ -27,10 +27,13 @@ CHROMIUM_FLAGS := --disable-background-networking --disable-component-update \
 	--disable-sync --no-first-run --disable-quic --disable-gpu
 
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
-# Browser builds use Go 1.27's SIMD (simd/archsimd on wasm simd128); the engine
-# keeps a scalar kernel for builds without it, tested by `make test` as well.
-WASM := GOOS=js GOARCH=wasm GOEXPERIMENT=simd
-WASM_SCALAR := GOOS=js GOARCH=wasm
+# Every build uses Go 1.27's SIMD (simd/archsimd: wasm simd128 in the browser,
+# AVX2+FMA natively); the engine keeps a scalar kernel for builds without it,
+# which `make test` tests too (the SCALAR runs).
+export GOEXPERIMENT := simd
+SCALAR := GOEXPERIMENT=
+WASM := GOOS=js GOARCH=wasm
+WASM_SCALAR := GOOS=js GOARCH=wasm GOEXPERIMENT=
 
 .PHONY: test vet test-native test-wasm fuzz bench tools chromium clean data
 
@@ -38,6 +41,7 @@ test: tools
 	go vet ./...
 	$(WASM) go vet ./...
 	go test ./...
+	$(SCALAR) go test ./engine/...
 	$(WASM) go test ./...
 	$(WASM_SCALAR) go test ./engine/...
 	$(MAKE) --no-print-directory fuzz
@@ -59,6 +63,7 @@ fuzz:
 bench: tools
 	mkdir -p $(BENCH_DIR)
 	go test -run=NONE -bench=. -benchmem ./engine/... | tee $(BENCH_DIR)/bench-native.txt
+	$(SCALAR) go test -run=NONE -bench=. -benchmem ./engine/... | tee $(BENCH_DIR)/bench-native-scalar.txt
 	$(WASM) go test -run=NONE -bench=. ./engine/... | tee $(BENCH_DIR)/bench-wasm.txt
 	$(WASM_SCALAR) go test -run=NONE -bench=. ./engine/... | tee $(BENCH_DIR)/bench-wasm-scalar.txt
 

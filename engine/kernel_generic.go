@@ -1,4 +1,4 @@
-//go:build !(goexperiment.simd && wasm)
+//go:build !(goexperiment.simd && (wasm || amd64))
 
 package engine
 
@@ -7,4 +7,4 @@ package engine
 var microKernel = kernel4x8
 
 // KernelName says which micro-kernel this build runs, for benchmark reports.
-const KernelName = "scalar 4x8"
+var KernelName = "scalar 4x8"

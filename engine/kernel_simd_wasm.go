@@ -9,7 +9,7 @@ import "simd/archsimd"
 var microKernel = kernel4x8SIMD
 
 // KernelName says which micro-kernel this build runs, for benchmark reports.
-const KernelName = "wasm simd128 4x8"
+var KernelName = "wasm simd128 4x8"
 
 // kernel4x8SIMD is kernel4x8 with each row of the 4×8 tile held in two
 // Float32x4 accumulators: per packed step it loads the 8 values of b as two

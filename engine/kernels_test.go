@@ -171,9 +171,10 @@ func TestConvTranspose2DMatchesNaive(t *testing.T) {
 }
 
 // TestMicroKernelMatchesScalar holds the micro-kernel this build runs (SIMD
-// where built) to the scalar one, which gemmNaive holds in turn. Both add
-// the products of one step in the same order per element, so they agree
-// to the last bit.
+// where built) to the scalar one, which gemmNaive holds in turn. The wasm
+// SIMD kernel adds in the scalar order and agrees to the last bit; the
+// amd64 one fuses multiply-adds and splits the sum in two, so it may differ
+// by a few roundings of the partial sums: |Σ| ≤ kc for inputs in [−1, 1].
 func TestMicroKernelMatchesScalar(t *testing.T) {
 	rng := newRNG(5)
 	for _, kc := range []int{1, 2, 7, gemmKC} {
@@ -187,7 +188,7 @@ func TestMicroKernelMatchesScalar(t *testing.T) {
 				want := append([]float32(nil), init...)
 				microKernel(kc, a, b, got, ldc, overwrite)
 				kernel4x8(kc, a, b, want, ldc, overwrite)
-				assertClose(t, "tile", got, want, 0, 0)
+				assertClose(t, "tile", got, want, 4e-7*float64(kc), 0)
 			})
 		}
 	}
