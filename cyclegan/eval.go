@@ -19,19 +19,25 @@ type PairedEval struct {
 	Baseline float64
 	// Cycle is mean |G_B(G_A(A)) − A| (NaN without G_B).
 	Cycle float64
+	// With a style classifier: the share of translations G_A(A) it calls
+	// B, and for reference the shares of the A and B originals it calls B
+	// (NaN without a classifier).
+	FakeBCalledB, RealACalledB, RealBCalledB float64
 	// Skipped lists the names that could not be read, with the reason.
 	Skipped []Skipped
 }
 
 // EvaluatePaired runs ga (and gb, if not nil, for the cycle) over every A
-// image that has a B image of the same name, at size×size.
-func EvaluatePaired(ga, gb *Generator, a, b Domain, size int) (PairedEval, error) {
+// image that has a B image of the same name, at size×size, and asks clf (if
+// not nil) which style the translations have.
+func EvaluatePaired(ga, gb *Generator, clf *StyleClassifier, a, b Domain, size int) (PairedEval, error) {
 	byName := map[string]int{}
 	for i := 0; i < b.Len(); i++ {
 		byName[b.Name(i)] = i
 	}
 	var r PairedEval
 	var sumL1, sumBase, sumCycle float64
+	var fakeBs, realAs, realBs int
 	for i := 0; i < a.Len(); i++ {
 		j, ok := byName[a.Name(i)]
 		if !ok {
@@ -51,6 +57,16 @@ func EvaluatePaired(ga, gb *Generator, a, b Domain, size int) (PairedEval, error
 		if gb != nil {
 			sumCycle += meanAbsUnit(gb.Forward(nil, fakeB), realA)
 		}
+		if clf != nil {
+			fakeBAtClf, realAAtClf, realBAtClf := fakeB, realA, realB
+			if clf.Size != size {
+				fakeBAtClf = ImageToTensorSize(TensorToImage(fakeB), clf.Size, clf.Size)
+				realAAtClf, realBAtClf = testTensor(imgA, clf.Size), testTensor(imgB, clf.Size)
+			}
+			fakeBs += b2i(clf.IsB(fakeBAtClf))
+			realAs += b2i(clf.IsB(realAAtClf))
+			realBs += b2i(clf.IsB(realBAtClf))
+		}
 		r.Pairs++
 	}
 	if r.Pairs == 0 {
@@ -61,7 +77,18 @@ func EvaluatePaired(ga, gb *Generator, a, b Domain, size int) (PairedEval, error
 	if gb == nil {
 		r.Cycle = math.NaN()
 	}
+	r.FakeBCalledB, r.RealACalledB, r.RealBCalledB = math.NaN(), math.NaN(), math.NaN()
+	if clf != nil {
+		r.FakeBCalledB, r.RealACalledB, r.RealBCalledB = float64(fakeBs)/n, float64(realAs)/n, float64(realBs)/n
+	}
 	return r, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func testTensor(img image.Image, size int) *engine.Tensor {
