@@ -17,6 +17,8 @@ func runEval(args []string) error {
 	dirB := fs.String("b", "", "their B counterparts, with the same file names")
 	size := fs.Int("size", 64, "evaluate at this size (images are resized to it)")
 	clfPath := fs.String("classifier", "", "a style classifier (cyclegan classifier) to ask whether G_A(A) looks like B")
+	sheetPath := fs.String("sheet", "", "also write a contact sheet PNG of rows A | G_A(A) | true B")
+	sheetRows := fs.Int("sheet-rows", 12, "rows of the contact sheet (names spread evenly over the pairs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +69,24 @@ func runEval(args []string) error {
 	fmt.Printf("L1(A, B) baseline %.4f  (translation/baseline %.3f)\n", r.Baseline, r.L1/r.Baseline)
 	if !math.IsNaN(r.Cycle) {
 		fmt.Printf("L1(G_B(G_A(A)), A) %.4f  (held-out cycle)\n", r.Cycle)
+	}
+	if *sheetPath != "" {
+		var names []string
+		for i := 0; i < a.Len(); i++ {
+			names = append(names, a.Name(i))
+		}
+		var pick []string
+		for k := 0; k < *sheetRows && len(names) > 0; k++ {
+			pick = append(pick, names[k*len(names) / *sheetRows])
+		}
+		sheet, err := contactSheet(ga, a, b, pick, *size)
+		if err != nil {
+			return err
+		}
+		if err := writePNG(*sheetPath, sheet); err != nil {
+			return err
+		}
+		fmt.Printf("wrote contact sheet %s (%d rows: A | G_A(A) | B)\n", *sheetPath, len(pick))
 	}
 	if clf != nil {
 		fmt.Printf("called B: G_A(A) %.3f   A originals %.3f   B originals %.3f\n", r.FakeBCalledB, r.RealACalledB, r.RealBCalledB)
