@@ -23,6 +23,7 @@ commands:
   export     write one generator of a checkpoint as a bare PyTorch-keyed file
   eval       score a translation against paired ground truth
   classifier train a style classifier for eval -classifier
+  plot       draw the loss curves of a train -csv log as SVG
 
 Run 'cyclegan <command> -h' for a command's flags.
 `
@@ -38,6 +39,7 @@ func main() {
 		"export":     runExport,
 		"eval":       runEval,
 		"classifier": runClassifier,
+		"plot":       runPlot,
 	}
 	cmd, ok := cmds[os.Args[1]]
 	if !ok {
