@@ -23,19 +23,23 @@ func LeakyReLU(tp *Tape, x *Tensor, slope float32) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if !needsGrad(x) {
-			return
-		}
-		for i, v := range x.Data {
-			if v > 0 {
-				x.Grad[i] += y.Grad[i]
-			} else {
-				x.Grad[i] += slope * y.Grad[i]
-			}
-		}
-	})
+	tp.record(node{backward: leakyReLUBackward, a: x, out: y, f: slope})
 	return y
+}
+
+// leakyReLUBackward is LeakyReLU's backward pass: a = x, f = slope.
+func leakyReLUBackward(_ *Tape, nd *node) {
+	x, y, slope := nd.a, nd.out, nd.f
+	if !needsGrad(x) {
+		return
+	}
+	for i, v := range x.Data {
+		if v > 0 {
+			x.Grad[i] += y.Grad[i]
+		} else {
+			x.Grad[i] += slope * y.Grad[i]
+		}
+	}
 }
 
 // Tanh is the hyperbolic tangent elementwise, as torch.nn.Tanh; any shape.
@@ -48,13 +52,17 @@ func Tanh(tp *Tape, x *Tensor) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if !needsGrad(x) {
-			return
-		}
-		for i, t := range y.Data {
-			x.Grad[i] += y.Grad[i] * (1 - t*t)
-		}
-	})
+	tp.record(node{backward: tanhBackward, a: x, out: y})
 	return y
+}
+
+// tanhBackward is Tanh's backward pass: a = x.
+func tanhBackward(_ *Tape, nd *node) {
+	x, y := nd.a, nd.out
+	if !needsGrad(x) {
+		return
+	}
+	for i, t := range y.Data {
+		x.Grad[i] += y.Grad[i] * (1 - t*t)
+	}
 }

@@ -10,16 +10,19 @@ func Add(tp *Tape, a, b *Tensor) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		for _, in := range [2]*Tensor{a, b} {
-			if needsGrad(in) {
-				for i, g := range y.Grad {
-					in.Grad[i] += g
-				}
+	tp.record(node{backward: addBackward, a: a, b: b, out: y})
+	return y
+}
+
+// addBackward is Add's backward pass: a, b the summands.
+func addBackward(_ *Tape, nd *node) {
+	for _, in := range [2]*Tensor{nd.a, nd.b} {
+		if needsGrad(in) {
+			for i, g := range nd.out.Grad {
+				in.Grad[i] += g
 			}
 		}
-	})
-	return y
+	}
 }
 
 // Scale is s·x elementwise for a constant s; any shape.
@@ -31,14 +34,17 @@ func Scale(tp *Tape, x *Tensor, s float32) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if needsGrad(x) {
-			for i, g := range y.Grad {
-				x.Grad[i] += s * g
-			}
-		}
-	})
+	tp.record(node{backward: scaleBackward, a: x, out: y, f: s})
 	return y
+}
+
+// scaleBackward is Scale's backward pass: a = x, f = s.
+func scaleBackward(_ *Tape, nd *node) {
+	if needsGrad(nd.a) {
+		for i, g := range nd.out.Grad {
+			nd.a.Grad[i] += nd.f * g
+		}
+	}
 }
 
 // Mean is the mean of all elements of x, a scalar; ∂x = ∂y / len(x).
@@ -53,13 +59,17 @@ func Mean(tp *Tape, x *Tensor) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if needsGrad(x) {
-			g := y.Grad[0] / float32(len(x.Data))
-			for i := range x.Grad {
-				x.Grad[i] += g
-			}
-		}
-	})
+	tp.record(node{backward: meanBackward, a: x, out: y})
 	return y
+}
+
+// meanBackward is Mean's backward pass: a = x.
+func meanBackward(_ *Tape, nd *node) {
+	x := nd.a
+	if needsGrad(x) {
+		g := nd.out.Grad[0] / float32(len(x.Data))
+		for i := range x.Grad {
+			x.Grad[i] += g
+		}
+	}
 }

@@ -45,21 +45,25 @@ func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if needsGrad(bias) {
-			sumBiasGrad(bias.Grad, y.Grad, n, o, g.oh*g.ow)
-		}
-		for i := 0; i < n; i++ {
-			dy := y.Grad[i*g.outLen():][:g.outLen()]
-			if needsGrad(weight) {
-				g.backwardWeight(tp.scratchBuffer(g.colLen()), x.Data[i*g.inLen():][:g.inLen()], dy, weight.Grad)
-			}
-			if needsGrad(x) {
-				g.backwardInput(tp.scratchBuffer(g.colLen()), weight.Data, dy, x.Grad[i*g.inLen():][:g.inLen()])
-			}
-		}
-	})
+	tp.record(node{backward: conv2DBackward, a: x, b: weight, c: bias, out: y, geom: g, n: n})
 	return y
+}
+
+// conv2DBackward is Conv2D's backward pass: a = x, b = weight, c = bias.
+func conv2DBackward(tp *Tape, nd *node) {
+	x, weight, bias, y, g := nd.a, nd.b, nd.c, nd.out, nd.geom
+	if needsGrad(bias) {
+		sumBiasGrad(bias.Grad, y.Grad, nd.n, g.o, g.oh*g.ow)
+	}
+	for i := 0; i < nd.n; i++ {
+		dy := y.Grad[i*g.outLen():][:g.outLen()]
+		if needsGrad(weight) {
+			g.backwardWeight(tp.scratchBuffer(g.colLen()), x.Data[i*g.inLen():][:g.inLen()], dy, weight.Grad)
+		}
+		if needsGrad(x) {
+			g.backwardInput(tp.scratchBuffer(g.colLen()), weight.Data, dy, x.Grad[i*g.inLen():][:g.inLen()])
+		}
+	}
 }
 
 // convGeometry is the shape of one image's convolution: input [c, h, w],

@@ -50,25 +50,30 @@ func ConvTranspose2D(tp *Tape, x, weight, bias *Tensor, stride, padding, outputP
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if needsGrad(bias) {
-			sumBiasGrad(bias.Grad, y.Grad, n, o, oh*ow)
-		}
-		if !needsGrad(x) && !needsGrad(weight) {
-			return
-		}
-		for i := 0; i < n; i++ {
-			dy := y.Grad[i*g.inLen():][:g.inLen()]
-			// Both gradients read im2col(∂y): build it once.
-			col := g.columns(tp.scratchBuffer(g.colLen()), dy)
-			hw := h * w
-			if needsGrad(x) {
-				gemm(false, false, c, hw, g.k(), weight.Data, g.k(), col, hw, x.Grad[i*g.outLen():][:g.outLen()], hw, true)
-			}
-			if needsGrad(weight) {
-				gemm(false, true, c, g.k(), hw, x.Data[i*g.outLen():][:g.outLen()], hw, col, hw, weight.Grad, g.k(), true)
-			}
-		}
-	})
+	tp.record(node{backward: convTranspose2DBackward, a: x, b: weight, c: bias, out: y, geom: g, n: n})
 	return y
+}
+
+// convTranspose2DBackward is ConvTranspose2D's backward pass: a = x,
+// b = weight, c = bias; geom is the convolution it is the transpose of.
+func convTranspose2DBackward(tp *Tape, nd *node) {
+	x, weight, bias, y, g := nd.a, nd.b, nd.c, nd.out, nd.geom
+	if needsGrad(bias) {
+		sumBiasGrad(bias.Grad, y.Grad, nd.n, g.c, g.h*g.w)
+	}
+	if !needsGrad(x) && !needsGrad(weight) {
+		return
+	}
+	c, hw := g.o, g.oh*g.ow
+	for i := 0; i < nd.n; i++ {
+		dy := y.Grad[i*g.inLen():][:g.inLen()]
+		// Both gradients read im2col(∂y): build it once.
+		col := g.columns(tp.scratchBuffer(g.colLen()), dy)
+		if needsGrad(x) {
+			gemm(false, false, c, hw, g.k(), weight.Data, g.k(), col, hw, x.Grad[i*g.outLen():][:g.outLen()], hw, true)
+		}
+		if needsGrad(weight) {
+			gemm(false, true, c, g.k(), hw, x.Data[i*g.outLen():][:g.outLen()], hw, col, hw, weight.Grad, g.k(), true)
+		}
+	}
 }

@@ -54,44 +54,76 @@ func gemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, l
 const gemmParallelMACs = 1 << 20
 
 // gemmParallel splits C into bands along its longer side, one per worker,
-// each computed by gemmSerial with its own packing buffers. Natively this
+// each computed by gemmSerial with its own packing buffers on one of the
+// long-lived gemm goroutines (so a product allocates nothing). Natively this
 // uses every core; in WebAssembly GOMAXPROCS is 1 and it is never called.
 func gemmParallel(workers int, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	var wg sync.WaitGroup
+	startGemmWorkers.Do(func() {
+		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+			go gemmWorker()
+		}
+	})
+	wg := gemmWaitGroups.Get().(*sync.WaitGroup)
+	defer gemmWaitGroups.Put(wg)
+	job := gemmJob{transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, accumulate: accumulate, wg: wg}
 	if n >= m {
 		step := (n/workers + gemmNR - 1) / gemmNR * gemmNR
 		for j0 := 0; j0 < n; j0 += step {
-			nb := min(step, n-j0)
-			var bj []float32
+			band := job
+			band.n = min(step, n-j0)
 			if transB {
-				bj = b[j0*ldb:] // op(B)[:, j0:] starts at row j0 of a transposed b …
+				band.b = b[j0*ldb:] // op(B)[:, j0:] starts at row j0 of a transposed b …
 			} else {
-				bj = b[j0:] // … or at column j0 of a plain one
+				band.b = b[j0:] // … or at column j0 of a plain one
 			}
-			wg.Go(func() {
-				ws := gemmWorkspaces.Get().(*gemmWorkspace)
-				gemmSerial(ws, transA, transB, m, nb, k, a, lda, bj, ldb, c[j0:], ldc, accumulate)
-				gemmWorkspaces.Put(ws)
-			})
+			band.c = c[j0:]
+			wg.Add(1)
+			gemmJobs <- band
 		}
 	} else {
 		step := (m/workers + gemmMR - 1) / gemmMR * gemmMR
 		for i0 := 0; i0 < m; i0 += step {
-			mb := min(step, m-i0)
-			var ai []float32
+			band := job
+			band.m = min(step, m-i0)
 			if transA {
-				ai = a[i0:]
+				band.a = a[i0:]
 			} else {
-				ai = a[i0*lda:]
+				band.a = a[i0*lda:]
 			}
-			wg.Go(func() {
-				ws := gemmWorkspaces.Get().(*gemmWorkspace)
-				gemmSerial(ws, transA, transB, mb, n, k, ai, lda, b, ldb, c[i0*ldc:], ldc, accumulate)
-				gemmWorkspaces.Put(ws)
-			})
+			band.c = c[i0*ldc:]
+			wg.Add(1)
+			gemmJobs <- band
 		}
 	}
 	wg.Wait()
+}
+
+// gemmJob is one band of a parallel product.
+type gemmJob struct {
+	transA, transB bool
+	m, n, k        int
+	a              []float32
+	lda            int
+	b              []float32
+	ldb            int
+	c              []float32
+	ldc            int
+	accumulate     bool
+	wg             *sync.WaitGroup
+}
+
+var (
+	gemmJobs         = make(chan gemmJob, 64)
+	startGemmWorkers sync.Once
+	gemmWaitGroups   = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+)
+
+func gemmWorker() {
+	ws := &gemmWorkspace{packedA: make([]float32, gemmMC*gemmKC), packedB: make([]float32, gemmKC*gemmNC)}
+	for j := range gemmJobs {
+		gemmSerial(ws, j.transA, j.transB, j.m, j.n, j.k, j.a, j.lda, j.b, j.ldb, j.c, j.ldc, j.accumulate)
+		j.wg.Done()
+	}
 }
 
 // gemmWorkspace holds the packed panels of one GEMM in flight.

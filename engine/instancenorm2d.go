@@ -65,36 +65,44 @@ func InstanceNorm2D(tp *Tape, x, gamma, beta *Tensor) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		for p := 0; p < n*c; p++ {
-			dy := y.Grad[p*hw : (p+1)*hw]
-			xh := xhat[p*hw : (p+1)*hw]
-			scale := float32(1)
-			if gamma != nil {
-				scale = gamma.Data[p%c]
-			}
-			var sumG, sumGX float64
-			for i, d := range dy {
-				sumG += float64(d)
-				sumGX += float64(d) * float64(xh[i])
-			}
-			if needsGrad(gamma) {
-				gamma.Grad[p%c] += float32(sumGX)
-			}
-			if needsGrad(beta) {
-				beta.Grad[p%c] += float32(sumG)
-			}
-			if !needsGrad(x) {
-				continue
-			}
-			meanG := float32(sumG / float64(hw))
-			meanGX := float32(sumGX / float64(hw))
-			k := scale * invStd[p]
-			dx := x.Grad[p*hw : (p+1)*hw]
-			for i, d := range dy {
-				dx[i] += k * (d - meanG - xh[i]*meanGX)
-			}
-		}
-	})
+	tp.record(node{backward: instanceNorm2DBackward, a: x, b: gamma, c: beta, out: y, buf: [2][]float32{xhat, invStd}})
 	return y
+}
+
+// instanceNorm2DBackward is InstanceNorm2D's backward pass: a = x,
+// b = gamma, c = beta; buf holds x̂ and 1/√(σ²+ε) from the forward pass.
+func instanceNorm2DBackward(_ *Tape, nd *node) {
+	x, gamma, beta, y := nd.a, nd.b, nd.c, nd.out
+	xhat, invStd := nd.buf[0], nd.buf[1]
+	_, c, h, w := x.Dims()
+	hw := h * w
+	for p := range invStd {
+		dy := y.Grad[p*hw : (p+1)*hw]
+		xh := xhat[p*hw : (p+1)*hw]
+		scale := float32(1)
+		if gamma != nil {
+			scale = gamma.Data[p%c]
+		}
+		var sumG, sumGX float64
+		for i, d := range dy {
+			sumG += float64(d)
+			sumGX += float64(d) * float64(xh[i])
+		}
+		if needsGrad(gamma) {
+			gamma.Grad[p%c] += float32(sumGX)
+		}
+		if needsGrad(beta) {
+			beta.Grad[p%c] += float32(sumG)
+		}
+		if !needsGrad(x) {
+			continue
+		}
+		meanG := float32(sumG / float64(hw))
+		meanGX := float32(sumGX / float64(hw))
+		k := scale * invStd[p]
+		dx := x.Grad[p*hw : (p+1)*hw]
+		for i, d := range dy {
+			dx[i] += k * (d - meanG - xh[i]*meanGX)
+		}
+	}
 }

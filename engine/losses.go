@@ -18,25 +18,29 @@ func L1(tp *Tape, a, b *Tensor) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		g := y.Grad[0] / float32(len(a.Data))
-		for i, v := range a.Data {
-			var sg float32
-			switch d := v - b.Data[i]; {
-			case d > 0:
-				sg = g
-			case d < 0:
-				sg = -g
-			}
-			if needsGrad(a) {
-				a.Grad[i] += sg
-			}
-			if needsGrad(b) {
-				b.Grad[i] -= sg
-			}
-		}
-	})
+	tp.record(node{backward: l1Backward, a: a, b: b, out: y})
 	return y
+}
+
+// l1Backward is L1's backward pass: a, b the operands.
+func l1Backward(_ *Tape, nd *node) {
+	a, b := nd.a, nd.b
+	g := nd.out.Grad[0] / float32(len(a.Data))
+	for i, v := range a.Data {
+		var sg float32
+		switch d := v - b.Data[i]; {
+		case d > 0:
+			sg = g
+		case d < 0:
+			sg = -g
+		}
+		if needsGrad(a) {
+			a.Grad[i] += sg
+		}
+		if needsGrad(b) {
+			b.Grad[i] -= sg
+		}
+	}
 }
 
 // MSE is the mean squared difference from a constant, mean((x − target)²),
@@ -54,13 +58,17 @@ func MSE(tp *Tape, x *Tensor, target float32) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if needsGrad(x) {
-			g := 2 * y.Grad[0] / float32(len(x.Data))
-			for i, v := range x.Data {
-				x.Grad[i] += g * (v - target)
-			}
-		}
-	})
+	tp.record(node{backward: mseBackward, a: x, out: y, f: target})
 	return y
+}
+
+// mseBackward is MSE's backward pass: a = x, f = target.
+func mseBackward(_ *Tape, nd *node) {
+	x, target := nd.a, nd.f
+	if needsGrad(x) {
+		g := 2 * nd.out.Grad[0] / float32(len(x.Data))
+		for i, v := range x.Data {
+			x.Grad[i] += g * (v - target)
+		}
+	}
 }

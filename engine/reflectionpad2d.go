@@ -35,27 +35,33 @@ func ReflectionPad2D(tp *Tape, x *Tensor, pad int) *Tensor {
 	if !y.RequiresGrad {
 		return y
 	}
-	tp.record(func() {
-		if !needsGrad(x) {
-			return
-		}
-		for p := 0; p < n*c; p++ {
-			dx := x.Grad[p*h*w : (p+1)*h*w]
-			dy := y.Grad[p*oh*ow : (p+1)*oh*ow]
-			for i := 0; i < oh; i++ {
-				xrow := dx[reflect(i-pad, h)*w:][:w]
-				yrow := dy[i*ow : (i+1)*ow]
-				for j, g := range yrow[pad : pad+w] {
-					xrow[j] += g
-				}
-				for j := 0; j < pad; j++ {
-					xrow[pad-j] += yrow[j]
-					xrow[w-2-j] += yrow[pad+w+j]
-				}
+	tp.record(node{backward: reflectionPad2DBackward, a: x, out: y, k: pad})
+	return y
+}
+
+// reflectionPad2DBackward is ReflectionPad2D's backward pass: a = x, k = pad.
+func reflectionPad2DBackward(_ *Tape, nd *node) {
+	x, y, pad := nd.a, nd.out, nd.k
+	if !needsGrad(x) {
+		return
+	}
+	n, c, h, w := x.Dims()
+	oh, ow := h+2*pad, w+2*pad
+	for p := 0; p < n*c; p++ {
+		dx := x.Grad[p*h*w : (p+1)*h*w]
+		dy := y.Grad[p*oh*ow : (p+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			xrow := dx[reflect(i-pad, h)*w:][:w]
+			yrow := dy[i*ow : (i+1)*ow]
+			for j, g := range yrow[pad : pad+w] {
+				xrow[j] += g
+			}
+			for j := 0; j < pad; j++ {
+				xrow[pad-j] += yrow[j]
+				xrow[w-2-j] += yrow[pad+w+j]
 			}
 		}
-	})
-	return y
+	}
 }
 
 // reflect maps k ∈ [−(L−1), 2L−2] to its reflection inside [0, L).

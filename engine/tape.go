@@ -14,10 +14,13 @@ import "fmt"
 //
 // A Tape is not safe for concurrent use.
 type Tape struct {
-	steps []func()
+	nodes []node // the recorded ops, in forward order
 
 	bufs [][]float32 // arena buffers, handed out in allocation order
 	next int         // index of the next arena buffer
+
+	tensors    []*Tensor // arena of output tensor headers, likewise
+	nextTensor int
 
 	scratch []float32 // shared temporary (im2col columns), never live across ops
 }
@@ -29,13 +32,28 @@ func NewTape() *Tape { return &Tape{} }
 // the tape for reuse. Tensors produced by earlier ops on this tape must not
 // be used after Reset.
 func (tp *Tape) Reset() {
-	clear(tp.steps)
-	tp.steps = tp.steps[:0]
+	clear(tp.nodes) // drop references to the previous pass's tensors
+	tp.nodes = tp.nodes[:0]
 	tp.next = 0
+	tp.nextTensor = 0
 }
 
 // Len is the number of recorded operations.
-func (tp *Tape) Len() int { return len(tp.steps) }
+func (tp *Tape) Len() int { return len(tp.nodes) }
+
+// node is one recorded op: the function that runs its backward pass (a
+// plain function, not a closure, so recording allocates nothing) and the
+// operands it needs. Each op file says which fields it uses.
+type node struct {
+	backward func(tp *Tape, n *node)
+
+	a, b, c *Tensor // inputs
+	out     *Tensor // output
+	geom    convGeometry
+	n, k    int
+	f       float32
+	buf     [2][]float32 // values kept from the forward pass
+}
 
 // Backward sets ∂loss/∂loss = 1 and propagates gradients through every
 // recorded operation in reverse, accumulating into the Grad of every tensor
@@ -63,14 +81,15 @@ func (tp *Tape) BackwardFrom(out *Tensor, seed []float32) {
 	for i, s := range seed {
 		out.Grad[i] += s
 	}
-	for i := len(tp.steps) - 1; i >= 0; i-- {
-		tp.steps[i]()
+	for i := len(tp.nodes) - 1; i >= 0; i-- {
+		n := &tp.nodes[i]
+		n.backward(tp, n)
 	}
 }
 
-// record appends the backward function of an op.
-func (tp *Tape) record(backward func()) {
-	tp.steps = append(tp.steps, backward)
+// record appends an op to the tape.
+func (tp *Tape) record(n node) {
+	tp.nodes = append(tp.nodes, n)
 }
 
 // buffer returns n zeroed float32s, from the arena when tp is non-nil.
@@ -97,7 +116,9 @@ func (tp *Tape) buffer(n int) []float32 {
 // requires a gradient, and gets a Grad buffer, when any of inputs does and
 // the op is being recorded.
 func (tp *Tape) output(shape []int, inputs ...*Tensor) *Tensor {
-	t := &Tensor{Shape: shape, Data: tp.buffer(numel(shape))}
+	t := tp.header()
+	t.Shape = append(t.Shape[:0], shape...)
+	t.Data = tp.buffer(numel(shape))
 	if tp != nil {
 		for _, in := range inputs {
 			if in != nil && in.RequiresGrad {
@@ -107,6 +128,20 @@ func (tp *Tape) output(shape []int, inputs ...*Tensor) *Tensor {
 			}
 		}
 	}
+	return t
+}
+
+// header returns a blank tensor header, from the arena when tp is non-nil.
+func (tp *Tape) header() *Tensor {
+	if tp == nil {
+		return &Tensor{}
+	}
+	if tp.nextTensor == len(tp.tensors) {
+		tp.tensors = append(tp.tensors, &Tensor{})
+	}
+	t := tp.tensors[tp.nextTensor]
+	tp.nextTensor++
+	*t = Tensor{Shape: t.Shape[:0]}
 	return t
 }
 
