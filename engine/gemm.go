@@ -130,6 +130,7 @@ func gemmWorker() {
 type gemmWorkspace struct {
 	packedA []float32 // gemmMC×gemmKC, in gemmMR-row panels
 	packedB []float32 // gemmKC×gemmNC, in gemmNR-column panels
+	edge    [gemmMR * gemmNR]float32 // a partial tile of C at the matrix edge
 }
 
 var gemmWorkspaces = sync.Pool{New: func() any {
@@ -140,7 +141,7 @@ var gemmWorkspaces = sync.Pool{New: func() any {
 }}
 
 func gemmSerial(ws *gemmWorkspace, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, accumulate bool) {
-	var edge [gemmMR * gemmNR]float32
+	edge := ws.edge[:]
 	for jc := 0; jc < n; jc += gemmNC {
 		nc := min(gemmNC, n-jc)
 		for pc := 0; pc < k; pc += gemmKC {
@@ -164,7 +165,7 @@ func gemmSerial(ws *gemmWorkspace, transA, transB bool, m, n, k int, a []float32
 						}
 						// A partial tile at the matrix edge: compute the full
 						// tile into a temporary and copy the part that exists.
-						microKernel(kc, ap, bp, edge[:], gemmNR, true)
+						microKernel(kc, ap, bp, edge, gemmNR, true)
 						for i := 0; i < mr; i++ {
 							row := c[ci+i*ldc : ci+i*ldc+nr]
 							if overwrite {

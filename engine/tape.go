@@ -117,7 +117,9 @@ func (tp *Tape) buffer(n int) []float32 {
 // the op is being recorded.
 func (tp *Tape) output(shape []int, inputs ...*Tensor) *Tensor {
 	t := tp.header()
-	t.Shape = append(t.Shape[:0], shape...)
+	for _, d := range shape { // element by element, so shape does not escape
+		t.Shape = append(t.Shape, d)
+	}
 	t.Data = tp.buffer(numel(shape))
 	if tp != nil {
 		for _, in := range inputs {

@@ -83,7 +83,7 @@ func numel(shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			panic(fmt.Sprintf("engine: negative dimension in shape %v", shape))
+			panic(fmt.Sprintf("engine: negative dimension %d in a shape", d)) // d, not shape: shape must not escape
 		}
 		n *= d
 	}

@@ -1,0 +1,43 @@
+package cyclegan
+
+import "testing"
+
+// Presets of the benchmark table (issue: presets S and M).
+func presetS() Config {
+	c := DefaultConfig()
+	c.CropSize, c.LoadSize, c.NGF, c.Blocks, c.NDF = 64, 72, 16, 3, 64
+	return c
+}
+
+func presetM() Config {
+	c := DefaultConfig()
+	c.CropSize, c.LoadSize, c.NGF, c.Blocks, c.NDF = 128, 143, 32, 6, 64
+	return c
+}
+
+// benchStep times Trainer.Step in steady state: the pools are full and the
+// tapes have seen the shapes before, so a step should allocate nothing.
+func benchStep(b *testing.B, cfg Config) {
+	cfg.PoolSize = 2 // full after two steps, as in a long run
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, bb := randomPair(1, cfg.CropSize)
+	for i := 0; i < 3; i++ {
+		if _, err := tr.Step(a, bb); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := tr.Step(a, bb); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iter")
+}
+
+func BenchmarkTrainerStep_S_64px_ngf16_3blocks(b *testing.B)  { benchStep(b, presetS()) }
+func BenchmarkTrainerStep_M_128px_ngf32_6blocks(b *testing.B) { benchStep(b, presetM()) }
