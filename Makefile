@@ -5,6 +5,9 @@
 #   make bench  engine benchmarks, native and in the browser (.bench/).
 #   make fuzz   short fuzz run of the safetensors parser.
 #   make clean  remove .bin/ and .bench/.
+#   make site   build the browser app into site/ (cyclegan.wasm, wasm_exec.js,
+#               bundle.js); open site/index.html, or:
+#   make serve  build it and serve it on http://127.0.0.1:8080/.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -35,7 +38,7 @@ SCALAR := GOEXPERIMENT=
 WASM := GOOS=js GOARCH=wasm
 WASM_SCALAR := GOOS=js GOARCH=wasm GOEXPERIMENT=
 
-.PHONY: test vet test-native test-wasm fuzz bench tools chromium clean data
+.PHONY: test vet test-native test-wasm fuzz bench tools chromium clean data site serve clean-site
 
 test: tools
 	go vet ./...
@@ -119,3 +122,27 @@ $(DATA)/emoji/.done:
 
 clean:
 	rm -rf $(BIN) $(BENCH_DIR)
+
+# The browser app. site/cyclegan.wasm is the one WebAssembly program of the
+# page and of the engine worker (wasm/app); bundle.js carries it (base64) and
+# the worker's script, so the page also runs from file://, where fetch and
+# workers from files are blocked. All three files are generated (gitignored).
+SITE_GO := $(shell find . \( -path './.*' -o -path ./data \) -prune -o -name '*.go' ! -name '*_test.go' -print) go.mod go.sum
+SERVE_ADDR := 127.0.0.1:8080
+
+site: site/cyclegan.wasm site/wasm_exec.js site/bundle.js
+
+site/cyclegan.wasm: $(SITE_GO)
+	$(WASM) go build -o $@ ./wasm/app
+
+site/wasm_exec.js: Makefile go.mod
+	install -m 0644 "$$(go env GOROOT)/lib/wasm/wasm_exec.js" $@
+
+site/bundle.js: site/cyclegan.wasm site/wasm_exec.js worker.js cmd/serve/main.go site/bundle.go
+	go run ./cmd/serve -bundle -dir site -worker worker.js
+
+serve: site
+	go run ./cmd/serve -dir site -addr $(SERVE_ADDR)
+
+clean-site:
+	rm -f site/cyclegan.wasm site/wasm_exec.js site/bundle.js

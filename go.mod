@@ -2,11 +2,7 @@ module github.com/cyclegan-wasm/cyclegan
 
 go 1.27.3
 
-require golang.org/x/image v0.48.0
-
 require (
-	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
-	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193 // indirect
+	golang.org/x/image v0.48.0
+	honnef.co/go/js/dom/v2 v2.0.0-20231112215516-51f43a291193
 )

@@ -1,0 +1,114 @@
+// Command serve serves the browser app (the site directory) over HTTP on
+// this machine, with the headers of site.Handler. It also writes the
+// bundle.js the page needs when opened from disk.
+//
+//	serve [-dir site] [-addr 127.0.0.1:8080]
+//	serve -bundle [-dir site] [-worker worker.js]
+//
+// The first form refuses to start while DIR/cyclegan.wasm is missing
+// ("run make site"). The second writes DIR/bundle.js from
+// DIR/cyclegan.wasm, DIR/wasm_exec.js and the worker script (see
+// site.WriteBundle) and exits; `make site` runs it.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cyclegan-wasm/cyclegan/site"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("serve: ")
+	dir := flag.String("dir", "site", "the site `directory` (built by make site)")
+	addr := flag.String("addr", "127.0.0.1:8080", "listen `address` (host:port)")
+	bundle := flag.Bool("bundle", false, "write DIR/bundle.js from DIR/cyclegan.wasm, DIR/wasm_exec.js and -worker, then exit")
+	worker := flag.String("worker", "worker.js", "the engine worker's script `file` (with -bundle)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: serve [-dir site] [-addr 127.0.0.1:8080]\n       serve -bundle [-dir site] [-worker worker.js]\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if *bundle {
+		if err := writeBundle(*dir, *worker); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := serve(*dir, *addr); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func serve(dir, addr string) error {
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		return fmt.Errorf("%s is not the site directory (no index.html): %w", dir, err)
+	}
+	for _, name := range []string{"cyclegan.wasm", "wasm_exec.js", "bundle.js"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%s is missing: run make site (or make serve) first", filepath.Join(dir, name))
+			}
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("serving http://%s/\n", displayAddr(ln.Addr()))
+	srv := &http.Server{
+		Handler:           site.Handler(os.DirFS(dir)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	return srv.Serve(ln)
+}
+
+func writeBundle(dir, workerPath string) error {
+	wasm, err := os.ReadFile(filepath.Join(dir, "cyclegan.wasm"))
+	if err != nil {
+		return fmt.Errorf("%w (run make site)", err)
+	}
+	exec, err := os.ReadFile(filepath.Join(dir, "wasm_exec.js"))
+	if err != nil {
+		return fmt.Errorf("%w (run make site)", err)
+	}
+	worker, err := os.ReadFile(workerPath)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := site.WriteBundle(&buf, wasm, string(exec), string(worker)); err != nil {
+		return err
+	}
+	out := filepath.Join(dir, "bundle.js")
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}
+
+// displayAddr is the host:port to print for a browser: an unspecified
+// listen address (":8080", "0.0.0.0:8080") is shown as localhost.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}
