@@ -111,6 +111,7 @@ func (p *pageUI) setupWebcam() {
 	p.onClick("webcam", func() {
 		if p.cam != nil {
 			p.stopWebcam()
+			p.setStatus("Webcam off.", "info")
 			return
 		}
 		cam := &pageWebcam{stop: make(chan struct{}), out: make(chan js.Value, 4)}
