@@ -365,7 +365,12 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	name := tmp.Name()
-	_, err = tmp.Write(data)
+	// CreateTemp makes the file private (0600); what we write is the
+	// user's ordinary output, readable like any file they save.
+	err = tmp.Chmod(0o644)
+	if err == nil {
+		_, err = tmp.Write(data)
+	}
 	if err == nil {
 		err = tmp.Sync()
 	}
