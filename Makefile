@@ -63,12 +63,24 @@ fuzz:
 	go test -run=NONE -fuzz=FuzzParse -fuzztime=10s ./engine/safetensors/
 	go test -run=NONE -fuzz=FuzzUnmarshalGenerator -fuzztime=10s ./cyclegan/
 
+# Benchmarks: every engine kernel natively and in headless Chromium, with the
+# SIMD kernels and the scalar ones, three runs each, tabulated as medians in
+# .bench/engine.md; then a training step of preset S natively and in the
+# browser (allocations included).
+BENCH_FLAGS := -run=NONE -bench=. -count=3
 bench: tools
 	mkdir -p $(BENCH_DIR)
-	go test -run=NONE -bench=. -benchmem ./engine/... | tee $(BENCH_DIR)/bench-native.txt
-	$(SCALAR) go test -run=NONE -bench=. -benchmem ./engine/... | tee $(BENCH_DIR)/bench-native-scalar.txt
-	$(WASM) go test -run=NONE -bench=. ./engine/... | tee $(BENCH_DIR)/bench-wasm.txt
-	$(WASM_SCALAR) go test -run=NONE -bench=. ./engine/... | tee $(BENCH_DIR)/bench-wasm-scalar.txt
+	go test $(BENCH_FLAGS) -benchmem ./engine/... | tee $(BENCH_DIR)/native.txt
+	$(SCALAR) go test $(BENCH_FLAGS) -benchmem ./engine/... | tee $(BENCH_DIR)/native-scalar.txt
+	$(WASM) go test $(BENCH_FLAGS) ./engine/... | tee $(BENCH_DIR)/wasm.txt
+	$(WASM_SCALAR) go test $(BENCH_FLAGS) ./engine/... | tee $(BENCH_DIR)/wasm-scalar.txt
+	go run ./cmd/benchtable -metric GFLOP/s "native SIMD (2 cores)=$(BENCH_DIR)/native.txt" \
+		"native scalar (2 cores)=$(BENCH_DIR)/native-scalar.txt" "browser SIMD (1 core)=$(BENCH_DIR)/wasm.txt" \
+		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" | tee $(BENCH_DIR)/engine.md
+	go test -run=NONE -bench=TrainerStep_S -benchtime=5x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
+	$(WASM) go test -run=NONE -bench=TrainerStep_S -benchtime=3x -count=3 ./cyclegan/ | tee $(BENCH_DIR)/step-wasm.txt
+	go run ./cmd/benchtable -metric s/iter "native (2 cores)=$(BENCH_DIR)/step-native.txt" \
+		"browser (1 core)=$(BENCH_DIR)/step-wasm.txt" | tee $(BENCH_DIR)/step.md
 
 tools: chromium $(BIN)/chromium $(BIN)/go_js_wasm_exec
 
