@@ -29,6 +29,7 @@ import argparse
 import itertools
 import random
 import statistics
+import sys
 import time
 
 import torch
@@ -254,14 +255,22 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.size} px, ngf {args.ngf}, "
           f"{args.blocks} blocks, ndf {args.ndf}, identity {args.identity}, batch 1")
     for i in range(args.warmup):
-        iteration(i)
-    times = []
-    for i in range(args.warmup, args.warmup + args.iters):
         t0 = time.perf_counter()
         iteration(i)
+        print(f"warm-up {i + 1}/{args.warmup}: {time.perf_counter() - t0:.4f} s", file=sys.stderr, flush=True)
+    times, cpu = [], []
+    for i in range(args.warmup, args.warmup + args.iters):
+        t0, c0 = time.perf_counter(), time.process_time()
+        iteration(i)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        print(f"iteration {len(times)}/{args.iters}: {times[-1]:.4f} s", file=sys.stderr, flush=True)
     print(f"median {statistics.median(times):.4f} s/iter  mean {statistics.mean(times):.4f} s/iter "
           f"over {len(times)} iterations (after {args.warmup} warm-up)")
+    # CPU time of all threads (user + system): the work done, less
+    # sensitive to other processes than wall time, but it includes the
+    # OpenMP threads' spin-waiting.
+    print(f"cpu: median {statistics.median(cpu):.4f} s/iter  mean {statistics.mean(cpu):.4f} s/iter")
     print("per iteration: " + " ".join(f"{t:.4f}" for t in times))
 
 
