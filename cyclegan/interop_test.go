@@ -94,8 +94,8 @@ func interopU8(t *testing.T, f *safetensors.File, path, name string, shape ...in
 	return st.Data
 }
 
-// maxAbsDiff is max |a − b| (NaN counts as infinitely far).
-func maxAbsDiff(t *testing.T, a, b *engine.Tensor) float64 {
+// interopMaxDiff is max |a − b| (NaN counts as infinitely far).
+func interopMaxDiff(t *testing.T, a, b *engine.Tensor) float64 {
 	t.Helper()
 	if !slices.Equal(a.Shape, b.Shape) {
 		t.Fatalf("shapes %v and %v differ", a.Shape, b.Shape)
@@ -157,12 +157,12 @@ func TestInteropPyTorchGeneratorTranslatesIdentically(t *testing.T) {
 	want := interopF32(t, iof, interopPyTorchIO, "output", 1, 3, h, w)
 
 	y := g.Forward(nil, x)
-	d := maxAbsDiff(t, y, want)
+	d := interopMaxDiff(t, y, want)
 	t.Logf("Forward: max |Go − PyTorch| = %.3g over %d outputs", d, len(want.Data))
 	if !(d <= interopTol) {
 		t.Errorf("Forward differs from PyTorch by %.3g > %g", d, interopTol)
 	}
-	if d2 := maxAbsDiff(t, TranslateTensor(g, x), want); !(d2 <= interopTol) {
+	if d2 := interopMaxDiff(t, TranslateTensor(g, x), want); !(d2 <= interopTol) {
 		t.Errorf("TranslateTensor differs from PyTorch by %.3g > %g", d2, interopTol)
 	}
 
@@ -173,7 +173,7 @@ func TestInteropPyTorchGeneratorTranslatesIdentically(t *testing.T) {
 	for i := 0; i < h*w; i++ {
 		img.SetNRGBA(i%w, i/w, color.NRGBA{pix[3*i], pix[3*i+1], pix[3*i+2], 255})
 	}
-	if d := maxAbsDiff(t, ImageToTensorSize(img, w, h), x); d != 0 {
+	if d := interopMaxDiff(t, ImageToTensorSize(img, w, h), x); d != 0 {
 		t.Errorf("ImageToTensorSize of the picture differs from PyTorch's ToTensor+Normalize by %g", d)
 	}
 	out := Translate(g, img)
@@ -295,7 +295,7 @@ func TestInteropGoGeneratorForPyTorch(t *testing.T) {
 	if !slices.Equal(xs.Data, x.Data) {
 		t.Errorf("%s: the stored input is not the test's input", interopGoIO)
 	}
-	d := maxAbsDiff(t, interopF32(t, iof, interopGoIO, "output", y.Shape...), y)
+	d := interopMaxDiff(t, interopF32(t, iof, interopGoIO, "output", y.Shape...), y)
 	t.Logf("max |stored − now| = %.3g over %d outputs", d, len(y.Data))
 	if !(d <= interopTol) {
 		t.Errorf("the engine's output moved by %.3g > %g from the one PyTorch verified", d, interopTol)
