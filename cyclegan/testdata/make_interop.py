@@ -2,8 +2,8 @@
 """Generator weights both ways between PyTorch and package cyclegan.
 
 (a) PyTorch -> Go. Builds the official PyTorch CycleGAN's ResnetGenerator
-    (/work/shared/docs/REFERENCE.md section 1; the module layout is copied
-    from make_train_fixture.py, so the keys are the reference's own) with
+    (/work/shared/docs/REFERENCE.md section 1; the module layout is the
+    reference's, from reference_cyclegan.py, so the keys are its own) with
     ngf 8, 2 residual blocks, instance norm (affine=False, no running
     statistics), reflect padding, no dropout, initialised with
     init_weights('normal', 0.02) from torch.manual_seed(SEED), and writes
@@ -50,19 +50,24 @@ broken copies); --check-only skips (a).
 
 No `safetensors` Python package is needed: files are read and written by
 hand (8-byte little-endian header length, JSON header padded with spaces to
-a multiple of 8), as in make_train_fixture.py. One thread, float32.
+a multiple of 8) by reference_cyclegan.py, next to this script, as for
+make_train_fixture.py. One thread, float32.
 """
 
 import argparse
 import json
-import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
+
+# The reference's generator and init, and the safetensors reader and writer,
+# shared with make_train_fixture.py and others (this folder is on sys.path:
+# it is the script's own). No __pycache__ in testdata.
+sys.dont_write_bytecode = True
+from reference_cyclegan import (ResnetGenerator, init_weights, read_safetensors,  # noqa: E402
+                                write_safetensors)
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)
@@ -81,136 +86,12 @@ H, W = 36, 44  # multiples of 4, as the reference generator needs
 TOL = 1e-5
 
 
-def norm_layer(c):
-    # get_norm_layer('instance')
-    return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
-
-
-# --- the reference's generator (networks.py), layout kept for the keys ----
-# Copied from make_train_fixture.py (importing it would run its fixture).
-
-class ResnetBlock(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        # build_conv_block with padding_type 'reflect', use_dropout False,
-        # use_bias True (instance norm)
-        self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-            nn.ReLU(True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-        )
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, ngf, n_blocks):
-        super().__init__()
-        model = [nn.ReflectionPad2d(3),
-                 nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=True),
-                 norm_layer(ngf),
-                 nn.ReLU(True)]
-        n_downsampling = 2
-        for i in range(n_downsampling):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=True),
-                      norm_layer(ngf * mult * 2),
-                      nn.ReLU(True)]
-        mult = 2 ** n_downsampling
-        for i in range(n_blocks):
-            model += [ResnetBlock(ngf * mult)]
-        for i in range(n_downsampling):
-            mult = 2 ** (n_downsampling - i)
-            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2), kernel_size=3, stride=2,
-                                         padding=1, output_padding=1, bias=True),
-                      norm_layer(int(ngf * mult / 2)),
-                      nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3)]
-        model += [nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0)]
-        model += [nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-def init_weights(net, gain=0.02):
-    # init_weights(net, 'normal', 0.02)
-    def init_func(m):
-        classname = m.__class__.__name__
-        if hasattr(m, "weight") and (classname.find("Conv") != -1 or classname.find("Linear") != -1):
-            nn.init.normal_(m.weight.data, 0.0, gain)
-            if hasattr(m, "bias") and m.bias is not None:
-                nn.init.constant_(m.bias.data, 0.0)
-    net.apply(init_func)
-    return net
-
-
 def tensor2im(t):
     # util.tensor2im: float32 numpy, (x + 1) / 2 * 255, truncated to uint8
     # (tanh keeps x in [-1, 1], so no clipping is needed).
     image_numpy = t[0].cpu().float().numpy()
     image_numpy = (np.transpose(image_numpy, (1, 2, 0)) + 1) / 2.0 * 255.0
     return image_numpy.astype(np.uint8)
-
-
-# --- safetensors by hand ---------------------------------------------------
-
-DTYPES = {"F32": np.dtype("<f4"), "U8": np.dtype("u1")}
-
-
-def write_safetensors(path, arrays, metadata=None):
-    header = {}
-    if metadata:
-        header["__metadata__"] = metadata
-    blobs, offset = [], 0
-    for name in sorted(arrays):
-        arr = arrays[name]
-        dtype = {np.dtype("float32"): "F32", np.dtype("uint8"): "U8"}[arr.dtype]
-        blob = np.ascontiguousarray(arr).astype(DTYPES[dtype]).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-
-
-def read_safetensors(path):
-    """Returns ({name: numpy array}, metadata); strict about the layout."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 8:
-        raise ValueError(f"{path}: truncated")
-    (n,) = struct.unpack("<Q", data[:8])
-    if 8 + n > len(data):
-        raise ValueError(f"{path}: header length {n} exceeds the file")
-    header = json.loads(data[8:8 + n].decode("utf-8"))
-    buf = data[8 + n:]
-    metadata = header.pop("__metadata__", {})
-    arrays, end = {}, 0
-    for name, e in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
-        begin, stop = e["data_offsets"]
-        dt = DTYPES[e["dtype"]]
-        if begin != end or stop - begin != dt.itemsize * math.prod(e["shape"]):
-            raise ValueError(f"{path}: {name}: bad data_offsets {e['data_offsets']}")
-        arrays[name] = np.frombuffer(buf[begin:stop], dtype=dt).reshape(e["shape"]).copy()
-        end = stop
-    if end != len(buf):
-        raise ValueError(f"{path}: {len(buf) - end} bytes after the last tensor")
-    return arrays, metadata
 
 
 # --- (a) PyTorch -> Go -----------------------------------------------------

@@ -3,10 +3,11 @@
 
 This pins package cyclegan's Trainer (model.go, trainer.go, pool.go) to the
 official PyTorch CycleGAN (junyanz/pytorch-CycleGAN-and-pix2pix, as described
-in /work/shared/docs/REFERENCE.md section 1). The script re-implements, in a
-few lines each, the parts of the reference that one training iteration
-touches, with the reference's module layout so that the state-dict keys are
-the reference's own:
+in /work/shared/docs/REFERENCE.md section 1). reference_cyclegan.py (next to
+this script, shared with make_interop.py and cmd/cyclegan/testdata/
+pytorch_speed.py) re-implements, in a few lines each, the parts of the
+reference that one training iteration touches, with the reference's module
+layout so that the state-dict keys are the reference's own:
 
   * ResnetGenerator (reflect padding, InstanceNorm2d affine=False without
     running statistics, no dropout, a bias on every convolution), keys
@@ -20,7 +21,8 @@ the reference's own:
   * GANLoss('lsgan') = nn.MSELoss against 1.0 / 0.0 expanded to the
     prediction's shape, nn.L1Loss for the cycle and identity terms;
   * ImagePool(50): in three iterations it is still filling, so it stores the
-    new fake and returns it (no randomness is drawn);
+    new fake and returns it (no randomness is drawn; the pools are built
+    with may_draw=False, so a full one would raise);
   * two torch.optim.Adam (lr 2e-4, betas (0.5, 0.999)) over
     itertools.chain(G_A, G_B) and itertools.chain(D_A, D_B);
   * CycleGANModel.optimize_parameters: forward, freeze D, zero_grad,
@@ -74,21 +76,27 @@ Regenerate (from the repository root) with Debian's PyTorch 1.13:
   /usr/bin/python3 cyclegan/testdata/make_train_fixture.py
 
 It needs no `safetensors` Python package: the file is written by hand
-(8-byte little-endian header length, JSON header padded with spaces to a
-multiple of 8). One thread; the fixture's run is float32 throughout (the
+(reference_cyclegan.write_safetensors: 8-byte little-endian header length,
+JSON header padded with spaces to a multiple of 8). One thread; the fixture's run is float32 throughout (the
 float64 run only measures rounding noise). The output is deterministic for a
 given PyTorch build; it takes a few seconds.
 """
 
 import copy
-import itertools
 import json
 import math
 import os
-import struct
+import sys
 
 import torch
 import torch.nn as nn
+
+# The reference's networks, init, losses, pool and training step, and the
+# safetensors writer, shared with make_interop.py and others (this folder is
+# on sys.path: it is the script's own). No __pycache__ in testdata.
+sys.dont_write_bytecode = True
+from reference_cyclegan import (CycleGANModel, NLayerDiscriminator, ResnetGenerator,  # noqa: E402
+                                init_weights, write_safetensors)
 
 torch.set_num_threads(1)  # one summation order, run to run
 torch.set_default_dtype(torch.float32)
@@ -104,146 +112,6 @@ POOL_SIZE = 50
 LR, BETA1, BETA2 = 2e-4, 0.5, 0.999
 ITERS = 3
 SEED = 0
-
-
-def norm_layer(c):
-    # get_norm_layer('instance')
-    return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
-
-
-# --- the reference's networks (networks.py), layout kept for the keys -----
-
-class ResnetBlock(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        # build_conv_block with padding_type 'reflect', use_dropout False,
-        # use_bias True (instance norm)
-        self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-            nn.ReLU(True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-        )
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, ngf, n_blocks):
-        super().__init__()
-        model = [nn.ReflectionPad2d(3),
-                 nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=True),
-                 norm_layer(ngf),
-                 nn.ReLU(True)]
-        n_downsampling = 2
-        for i in range(n_downsampling):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=True),
-                      norm_layer(ngf * mult * 2),
-                      nn.ReLU(True)]
-        mult = 2 ** n_downsampling
-        for i in range(n_blocks):
-            model += [ResnetBlock(ngf * mult)]
-        for i in range(n_downsampling):
-            mult = 2 ** (n_downsampling - i)
-            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2), kernel_size=3, stride=2,
-                                         padding=1, output_padding=1, bias=True),
-                      norm_layer(int(ngf * mult / 2)),
-                      nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3)]
-        model += [nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0)]
-        model += [nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-class NLayerDiscriminator(nn.Module):
-    def __init__(self, input_nc, ndf, n_layers):
-        super().__init__()
-        kw, padw = 4, 1
-        sequence = [nn.Conv2d(input_nc, ndf, kernel_size=kw, stride=2, padding=padw),
-                    nn.LeakyReLU(0.2, True)]
-        nf_mult = 1
-        for n in range(1, n_layers):
-            nf_mult_prev = nf_mult
-            nf_mult = min(2 ** n, 8)
-            sequence += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=kw, stride=2,
-                                   padding=padw, bias=True),
-                         norm_layer(ndf * nf_mult),
-                         nn.LeakyReLU(0.2, True)]
-        nf_mult_prev = nf_mult
-        nf_mult = min(2 ** n_layers, 8)
-        sequence += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=kw, stride=1,
-                               padding=padw, bias=True),
-                     norm_layer(ndf * nf_mult),
-                     nn.LeakyReLU(0.2, True)]
-        sequence += [nn.Conv2d(ndf * nf_mult, 1, kernel_size=kw, stride=1, padding=padw)]
-        self.model = nn.Sequential(*sequence)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-def init_weights(net, gain=0.02):
-    # init_weights(net, 'normal', 0.02)
-    def init_func(m):
-        classname = m.__class__.__name__
-        if hasattr(m, "weight") and (classname.find("Conv") != -1 or classname.find("Linear") != -1):
-            nn.init.normal_(m.weight.data, 0.0, gain)
-            if hasattr(m, "bias") and m.bias is not None:
-                nn.init.constant_(m.bias.data, 0.0)
-        elif classname.find("BatchNorm2d") != -1:
-            nn.init.normal_(m.weight.data, 1.0, gain)
-            nn.init.constant_(m.bias.data, 0.0)
-    net.apply(init_func)
-    return net
-
-
-class GANLoss(nn.Module):
-    # GANLoss('lsgan')
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("real_label", torch.tensor(1.0))
-        self.register_buffer("fake_label", torch.tensor(0.0))
-        self.loss = nn.MSELoss()
-
-    def __call__(self, prediction, target_is_real):
-        target = self.real_label if target_is_real else self.fake_label
-        return self.loss(prediction, target.expand_as(prediction))
-
-
-class ImagePool:
-    # util/image_pool.py
-    def __init__(self, pool_size):
-        self.pool_size = pool_size
-        self.num_imgs = 0
-        self.images = []
-
-    def query(self, images):
-        if self.pool_size == 0:
-            return images
-        return_images = []
-        for image in images:
-            image = torch.unsqueeze(image.data, 0)
-            if self.num_imgs < self.pool_size:
-                self.num_imgs += 1
-                self.images.append(image)
-                return_images.append(image)
-            else:
-                raise AssertionError("the pool is full: the fixture would need random numbers")
-        return torch.cat(return_images, 0)
-
-
-def set_requires_grad(nets, requires_grad):
-    for net in nets:
-        for p in net.parameters():
-            p.requires_grad = requires_grad
 
 
 # --- the inputs ------------------------------------------------------------
@@ -326,26 +194,12 @@ def train(dtype, images_A, images_B, kinks=None):
                     m.register_forward_pre_hook(
                         lambda mod, inp, where=f"{name}.{mname}":
                         kinks.append((where, inp[0].detach().to(torch.float64).flatten().clone())))
-    netG_A, netG_B, netD_A, netD_B = nets["G_A"], nets["G_B"], nets["D_A"], nets["D_B"]
-
-    criterionGAN = GANLoss().to(dtype)
-    criterionCycle = nn.L1Loss()
-    criterionIdt = nn.L1Loss()
-    fake_A_pool = ImagePool(POOL_SIZE)
-    fake_B_pool = ImagePool(POOL_SIZE)
-    optimizer_G = torch.optim.Adam(itertools.chain(netG_A.parameters(), netG_B.parameters()),
-                                   lr=LR, betas=(BETA1, BETA2))
-    optimizer_D = torch.optim.Adam(itertools.chain(netD_A.parameters(), netD_B.parameters()),
-                                   lr=LR, betas=(BETA1, BETA2))
-
-    def backward_D_basic(netD, real, fake):
-        pred_real = netD(real)
-        loss_D_real = criterionGAN(pred_real, True)
-        pred_fake = netD(fake.detach())
-        loss_D_fake = criterionGAN(pred_fake, False)
-        loss_D = (loss_D_real + loss_D_fake) * 0.5
-        loss_D.backward()
-        return loss_D
+    # In three iterations the pools are still filling; were one full, the
+    # query would raise rather than draw random numbers.
+    model = CycleGANModel(nets["G_A"], nets["G_B"], nets["D_A"], nets["D_B"],
+                          lambda_A=LAMBDA_A, lambda_B=LAMBDA_B, lambda_identity=LAMBDA_IDT,
+                          pool_size=POOL_SIZE, lr=LR, beta1=BETA1, beta2=BETA2, dtype=dtype,
+                          pool_may_draw=False)
 
     def params():
         return {f"{name}.{key}": v.detach().clone() for name, net in nets.items()
@@ -354,37 +208,8 @@ def train(dtype, images_A, images_B, kinks=None):
     losses, after0 = [], None
     for it in range(len(images_A)):
         real_A, real_B = images_A[it].to(dtype), images_B[it].to(dtype)
-        # forward()
-        fake_B = netG_A(real_A)
-        rec_A = netG_B(fake_B)
-        fake_A = netG_B(real_B)
-        rec_B = netG_A(fake_A)
-        # G_A and G_B
-        set_requires_grad([netD_A, netD_B], False)
-        optimizer_G.zero_grad()
-        # backward_G()
-        idt_A = netG_A(real_B)
-        loss_idt_A = criterionIdt(idt_A, real_B) * LAMBDA_B * LAMBDA_IDT
-        idt_B = netG_B(real_A)
-        loss_idt_B = criterionIdt(idt_B, real_A) * LAMBDA_A * LAMBDA_IDT
-        loss_G_A = criterionGAN(netD_A(fake_B), True)
-        loss_G_B = criterionGAN(netD_B(fake_A), True)
-        loss_cycle_A = criterionCycle(rec_A, real_A) * LAMBDA_A
-        loss_cycle_B = criterionCycle(rec_B, real_B) * LAMBDA_B
-        loss_G = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B
-        loss_G.backward()
-        optimizer_G.step()
-        # D_A and D_B
-        set_requires_grad([netD_A, netD_B], True)
-        optimizer_D.zero_grad()
-        loss_D_A = backward_D_basic(netD_A, real_B, fake_B_pool.query(fake_B))
-        loss_D_B = backward_D_basic(netD_B, real_A, fake_A_pool.query(fake_A))
-        optimizer_D.step()
-
-        losses.append(dict(G_A=loss_G_A.item(), G_B=loss_G_B.item(), cycle_A=loss_cycle_A.item(),
-                           cycle_B=loss_cycle_B.item(), idt_A=loss_idt_A.item(),
-                           idt_B=loss_idt_B.item(), G=loss_G.item(), D_A=loss_D_A.item(),
-                           D_B=loss_D_B.item()))
+        step = model.optimize_parameters(real_A, real_B)
+        losses.append({name: loss.item() for name, loss in step.items()})
         if it == 0:
             after0 = params()
 
@@ -392,7 +217,7 @@ def train(dtype, images_A, images_B, kinks=None):
     for full in MOMENTS:
         net_name, key = full.split(".", 1)
         p = dict(nets[net_name].named_parameters())[key]
-        opt = optimizer_G if net_name.startswith("G") else optimizer_D
+        opt = model.optimizer_G if net_name.startswith("G") else model.optimizer_D
         state = opt.state[p]
         assert int(state["step"]) == len(images_A), state["step"]
         moments[full] = (state["exp_avg"].detach().clone(), state["exp_avg_sq"].detach().clone())
@@ -483,27 +308,6 @@ for full, v in final.items():
 for full, (m, v) in moments.items():
     put(f"adam/{full}/exp_avg", m)
     put(f"adam/{full}/exp_avg_sq", v)
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        arr = tensors[name].numpy().astype("<f4")
-        blob_bytes = arr.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(blob_bytes)]}
-        blobs.append(blob_bytes)
-        offset += len(blob_bytes)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
 
 
 config = dict(size=SIZE, ngf=NGF, blocks=N_BLOCKS, ndf=NDF, n_layers=N_LAYERS,

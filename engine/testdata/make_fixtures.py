@@ -40,18 +40,28 @@ Regenerate (from the repository root) with Debian's PyTorch (1.13):
 
 It does not need the `safetensors` Python package: the file is written by
 hand (8-byte little-endian header length, JSON header padded with spaces to
-a multiple of 8, tensors in name order). The output is deterministic for a
+a multiple of 8, tensors in name order), by write_safetensors from
+cyclegan/testdata/reference_cyclegan.py. The output is deterministic for a
 given PyTorch build (one thread).
 """
 
 import json
 import os
-import struct
+import sys
 import zlib
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+# The safetensors writer is shared with the CycleGAN fixture scripts in
+# cyclegan/testdata/reference_cyclegan.py; put that folder on sys.path, found
+# from this file's own location (two levels up is the repository root),
+# whatever the working directory. No __pycache__ in testdata.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, os.pardir, "cyclegan", "testdata"))
+sys.dont_write_bytecode = True
+from reference_cyclegan import write_safetensors  # noqa: E402
 
 torch.set_num_threads(1)  # one summation order, run to run
 
@@ -369,28 +379,6 @@ for k, lr in enumerate(LRS, start=1):
         put(case, f"{pname}_step{k}", p)
 
 # --- Write ------------------------------------------------------------------
-
-
-def write_safetensors(path, tensors, metadata):
-    header = {"__metadata__": metadata}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        arr = tensors[name].numpy().astype("<f4")
-        blob = arr.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    h = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    h += b" " * (-len(h) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for blob in blobs:
-            f.write(blob)
-    os.replace(tmp, path)
-
 
 metadata["generator"] = "engine/testdata/make_fixtures.py"
 metadata["torch"] = torch.__version__

@@ -9,7 +9,8 @@ batch 1, on random images (data loading excluded):
   * two ResnetGenerators (reflect padding, InstanceNorm2d affine=False
     without running statistics, no dropout), two NLayerDiscriminators
     (PatchGAN, 4x4 kernels, ndf 64, n_layers 3), init_weights('normal',
-    0.02); module layout as in cyclegan/testdata/make_train_fixture.py;
+    0.02); module layout, losses, pool and training step from
+    cyclegan/testdata/reference_cyclegan.py, as for make_train_fixture.py;
   * GANLoss('lsgan'), L1 cycle loss (lambda 10), identity loss
     (lambda_identity 0.5 by default), two ImagePool(50) (with their random
     draws once full), two Adams (lr 2e-4, betas (0.5, 0.999));
@@ -26,153 +27,23 @@ Run with Debian's PyTorch 1.13:
 """
 
 import argparse
-import itertools
+import os
 import random
 import statistics
 import sys
 import time
 
 import torch
-import torch.nn as nn
 
-
-def norm_layer(c):
-    # get_norm_layer('instance')
-    return nn.InstanceNorm2d(c, affine=False, track_running_stats=False)
-
-
-class ResnetBlock(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.conv_block = nn.Sequential(
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-            nn.ReLU(True),
-            nn.ReflectionPad2d(1),
-            nn.Conv2d(dim, dim, kernel_size=3, padding=0, bias=True),
-            norm_layer(dim),
-        )
-
-    def forward(self, x):
-        return x + self.conv_block(x)
-
-
-class ResnetGenerator(nn.Module):
-    def __init__(self, input_nc, output_nc, ngf, n_blocks):
-        super().__init__()
-        model = [nn.ReflectionPad2d(3),
-                 nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=True),
-                 norm_layer(ngf),
-                 nn.ReLU(True)]
-        n_downsampling = 2
-        for i in range(n_downsampling):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=True),
-                      norm_layer(ngf * mult * 2),
-                      nn.ReLU(True)]
-        mult = 2 ** n_downsampling
-        for i in range(n_blocks):
-            model += [ResnetBlock(ngf * mult)]
-        for i in range(n_downsampling):
-            mult = 2 ** (n_downsampling - i)
-            model += [nn.ConvTranspose2d(ngf * mult, int(ngf * mult / 2), kernel_size=3, stride=2,
-                                         padding=1, output_padding=1, bias=True),
-                      norm_layer(int(ngf * mult / 2)),
-                      nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(3)]
-        model += [nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0)]
-        model += [nn.Tanh()]
-        self.model = nn.Sequential(*model)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-class NLayerDiscriminator(nn.Module):
-    def __init__(self, input_nc, ndf, n_layers):
-        super().__init__()
-        kw, padw = 4, 1
-        sequence = [nn.Conv2d(input_nc, ndf, kernel_size=kw, stride=2, padding=padw),
-                    nn.LeakyReLU(0.2, True)]
-        nf_mult = 1
-        for n in range(1, n_layers):
-            nf_mult_prev = nf_mult
-            nf_mult = min(2 ** n, 8)
-            sequence += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=kw, stride=2,
-                                   padding=padw, bias=True),
-                         norm_layer(ndf * nf_mult),
-                         nn.LeakyReLU(0.2, True)]
-        nf_mult_prev = nf_mult
-        nf_mult = min(2 ** n_layers, 8)
-        sequence += [nn.Conv2d(ndf * nf_mult_prev, ndf * nf_mult, kernel_size=kw, stride=1,
-                               padding=padw, bias=True),
-                     norm_layer(ndf * nf_mult),
-                     nn.LeakyReLU(0.2, True)]
-        sequence += [nn.Conv2d(ndf * nf_mult, 1, kernel_size=kw, stride=1, padding=padw)]
-        self.model = nn.Sequential(*sequence)
-
-    def forward(self, x):
-        return self.model(x)
-
-
-def init_weights(net, gain=0.02):
-    def init_func(m):
-        classname = m.__class__.__name__
-        if hasattr(m, "weight") and (classname.find("Conv") != -1 or classname.find("Linear") != -1):
-            nn.init.normal_(m.weight.data, 0.0, gain)
-            if hasattr(m, "bias") and m.bias is not None:
-                nn.init.constant_(m.bias.data, 0.0)
-    net.apply(init_func)
-    return net
-
-
-class GANLoss(nn.Module):
-    # GANLoss('lsgan')
-    def __init__(self):
-        super().__init__()
-        self.register_buffer("real_label", torch.tensor(1.0))
-        self.register_buffer("fake_label", torch.tensor(0.0))
-        self.loss = nn.MSELoss()
-
-    def __call__(self, prediction, target_is_real):
-        target = self.real_label if target_is_real else self.fake_label
-        return self.loss(prediction, target.expand_as(prediction))
-
-
-class ImagePool:
-    # util/image_pool.py
-    def __init__(self, pool_size):
-        self.pool_size = pool_size
-        self.num_imgs = 0
-        self.images = []
-
-    def query(self, images):
-        if self.pool_size == 0:
-            return images
-        return_images = []
-        for image in images:
-            image = torch.unsqueeze(image.data, 0)
-            if self.num_imgs < self.pool_size:
-                self.num_imgs += 1
-                self.images.append(image)
-                return_images.append(image)
-            else:
-                p = random.uniform(0, 1)
-                if p > 0.5:
-                    random_id = random.randint(0, self.pool_size - 1)
-                    tmp = self.images[random_id].clone()
-                    self.images[random_id] = image
-                    return_images.append(tmp)
-                else:
-                    return_images.append(image)
-        return torch.cat(return_images, 0)
-
-
-def set_requires_grad(nets, requires_grad):
-    for net in nets:
-        for p in net.parameters():
-            p.requires_grad = requires_grad
+# The reference's networks, init, losses, pool and training step live in
+# cyclegan/testdata/reference_cyclegan.py (shared with the fixture scripts
+# there); put that folder on sys.path, found from this file's own location
+# (three levels up is the repository root), whatever the working directory.
+# No __pycache__ in testdata.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir, os.pardir, os.pardir, "cyclegan", "testdata"))
+sys.dont_write_bytecode = True
+from reference_cyclegan import CycleGANModel, NLayerDiscriminator, ResnetGenerator, init_weights  # noqa: E402
 
 
 def main():
@@ -198,21 +69,8 @@ def main():
     netG_B = init_weights(ResnetGenerator(3, 3, args.ngf, args.blocks))
     netD_A = init_weights(NLayerDiscriminator(3, args.ndf, 3))
     netD_B = init_weights(NLayerDiscriminator(3, args.ndf, 3))
-    criterionGAN = GANLoss()
-    criterionCycle = nn.L1Loss()
-    criterionIdt = nn.L1Loss()
-    fake_A_pool, fake_B_pool = ImagePool(50), ImagePool(50)
-    optimizer_G = torch.optim.Adam(itertools.chain(netG_A.parameters(), netG_B.parameters()),
-                                   lr=2e-4, betas=(0.5, 0.999))
-    optimizer_D = torch.optim.Adam(itertools.chain(netD_A.parameters(), netD_B.parameters()),
-                                   lr=2e-4, betas=(0.5, 0.999))
-
-    def backward_D_basic(netD, real, fake):
-        loss_D_real = criterionGAN(netD(real), True)
-        loss_D_fake = criterionGAN(netD(fake.detach()), False)
-        loss_D = (loss_D_real + loss_D_fake) * 0.5
-        loss_D.backward()
-        return loss_D
+    model = CycleGANModel(netG_A, netG_B, netD_A, netD_B, lambda_A=lambda_A, lambda_B=lambda_B,
+                          lambda_identity=lambda_idt, pool_size=50, lr=2e-4, beta1=0.5, beta2=0.999)
 
     # Random images in [-1, 1], made up front: data loading is not timed.
     n_images = 16
@@ -221,36 +79,7 @@ def main():
 
     def iteration(i):
         real_A, real_B = images_A[i % n_images], images_B[(7 * i) % n_images]
-        # forward()
-        fake_B = netG_A(real_A)
-        rec_A = netG_B(fake_B)
-        fake_A = netG_B(real_B)
-        rec_B = netG_A(fake_A)
-        # G_A and G_B
-        set_requires_grad([netD_A, netD_B], False)
-        optimizer_G.zero_grad()
-        # backward_G()
-        if lambda_idt > 0:
-            idt_A = netG_A(real_B)
-            loss_idt_A = criterionIdt(idt_A, real_B) * lambda_B * lambda_idt
-            idt_B = netG_B(real_A)
-            loss_idt_B = criterionIdt(idt_B, real_A) * lambda_A * lambda_idt
-        else:
-            loss_idt_A = loss_idt_B = 0
-        loss_G_A = criterionGAN(netD_A(fake_B), True)
-        loss_G_B = criterionGAN(netD_B(fake_A), True)
-        loss_cycle_A = criterionCycle(rec_A, real_A) * lambda_A
-        loss_cycle_B = criterionCycle(rec_B, real_B) * lambda_B
-        loss_G = loss_G_A + loss_G_B + loss_cycle_A + loss_cycle_B + loss_idt_A + loss_idt_B
-        loss_G.backward()
-        optimizer_G.step()
-        # D_A and D_B
-        set_requires_grad([netD_A, netD_B], True)
-        optimizer_D.zero_grad()
-        backward_D_basic(netD_A, real_B, fake_B_pool.query(fake_B))
-        backward_D_basic(netD_B, real_A, fake_A_pool.query(fake_A))
-        optimizer_D.step()
-        return loss_G.item()
+        return model.optimize_parameters(real_A, real_B)["G"].item()
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.size} px, ngf {args.ngf}, "
           f"{args.blocks} blocks, ndf {args.ndf}, identity {args.identity}, batch 1")
