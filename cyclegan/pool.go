@@ -44,16 +44,14 @@ func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
 	for i := 0; i < n; i++ {
 		fake := fakes.Data[i*per : (i+1)*per]
 		dst := p.out.Data[i*per : (i+1)*per]
-		switch {
-		case p.Size == 0:
-			copy(dst, fake)
-		case len(p.Images) < p.Size:
+		switch k := poolChoice(p.Size, len(p.Images), rng); {
+		case k == poolStore:
 			stored := engine.New(1, c, h, w)
 			copy(stored.Data, fake)
 			p.Images = append(p.Images, stored)
 			copy(dst, fake)
-		case rng.Float64() > 0.5:
-			slot := p.Images[rng.IntN(p.Size)]
+		case k >= 0:
+			slot := p.Images[k]
 			if slot.Len() != per {
 				panic(fmt.Sprintf("cyclegan: ImagePool: stored %v, query %v", slot, fakes))
 			}
@@ -64,6 +62,30 @@ func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
 		}
 	}
 	return p.out
+}
+
+// Outcomes of poolChoice besides a slot index.
+const (
+	poolPassThrough = -1 // return the new image, store nothing
+	poolStore       = -2 // store the new image and return it
+)
+
+// poolChoice is the reference's decision for one query of a pool of size
+// slots holding stored images, drawing from rng exactly as Query does: a
+// slot index k ≥ 0 means return the image stored in slot k and keep the new
+// one there. A worker that does not hold a pool's images (SplitTrainer)
+// replays the same draws with it.
+func poolChoice(size, stored int, rng *rand.Rand) int {
+	switch {
+	case size == 0:
+		return poolPassThrough
+	case stored < size:
+		return poolStore
+	case rng.Float64() > 0.5:
+		return rng.IntN(size)
+	default:
+		return poolPassThrough
+	}
 }
 
 func sameDims(a, b []int) bool {

@@ -375,18 +375,14 @@ func (s *SplitTrainer) FinishStep(otherGradD []float32) (Losses, error) {
 }
 
 // replayOtherPool draws from the pool random stream what the pool this
-// worker does not hold would draw for a query of n images (ImagePool.Query
-// without the images), and counts its fill level.
+// worker does not hold would draw for a query of n images (poolChoice, as
+// ImagePool.Query, without the images), and counts its fill level.
 func (s *SplitTrainer) replayOtherPool(n int) {
 	size := s.otherPool().Size
 	rng := s.Trainer.poolRand
 	for range n {
-		switch {
-		case size == 0:
-		case s.ghostFill < size:
+		if poolChoice(size, s.ghostFill, rng) == poolStore {
 			s.ghostFill++
-		case rng.Float64() > 0.5:
-			rng.IntN(size)
 		}
 	}
 }
