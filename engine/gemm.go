@@ -128,8 +128,8 @@ func gemmWorker() {
 
 // gemmWorkspace holds the packed panels of one GEMM in flight.
 type gemmWorkspace struct {
-	packedA []float32 // gemmMC×gemmKC, in gemmMR-row panels
-	packedB []float32 // gemmKC×gemmNC, in gemmNR-column panels
+	packedA []float32                // gemmMC×gemmKC, in gemmMR-row panels
+	packedB []float32                // gemmKC×gemmNC, in gemmNR-column panels
 	edge    [gemmMR * gemmNR]float32 // a partial tile of C at the matrix edge
 }
 
