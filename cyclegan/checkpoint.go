@@ -331,7 +331,7 @@ func checkTensor(key string, st safetensors.Tensor, shape []int) error {
 	if st.DType != "F32" {
 		return fmt.Errorf("%q is %s, want F32: %w", key, st.DType, ErrDType)
 	}
-	if !sameDims(st.Shape, shape) {
+	if !slices.Equal(st.Shape, shape) {
 		return fmt.Errorf("%q has shape %v, want %v: %w", key, st.Shape, shape, ErrShape)
 	}
 	return nil

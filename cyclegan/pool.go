@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cyclegan-wasm/cyclegan/engine"
 )
@@ -37,7 +38,7 @@ func NewImagePool(size int) *ImagePool {
 // a gradient) and is valid until the next Query.
 func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
 	n, c, h, w := fakes.Dims()
-	if p.out == nil || !sameDims(p.out.Shape, fakes.Shape) {
+	if p.out == nil || !slices.Equal(p.out.Shape, fakes.Shape) {
 		p.out = engine.New(n, c, h, w)
 	}
 	per := c * h * w
@@ -86,16 +87,4 @@ func poolChoice(size, stored int, rng *rand.Rand) int {
 	default:
 		return poolPassThrough
 	}
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

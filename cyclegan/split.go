@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cyclegan-wasm/cyclegan/engine"
 )
@@ -199,7 +200,7 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (gradG []float32, fake
 	if len(real.Shape) != 4 || real.Shape[1] != 3 || real.Shape[2]%4 != 0 || real.Shape[3]%4 != 0 || real.Shape[0] < 1 {
 		return nil, nil, l, fmt.Errorf("split: real image %v: want [N, 3, H, W] with H, W multiples of 4", real)
 	}
-	if s.real == nil || !sameDims(s.real.Shape, real.Shape) {
+	if s.real == nil || !slices.Equal(s.real.Shape, real.Shape) {
 		s.real = engine.New(real.Shape...)
 	}
 	copy(s.real.Data, real.Data)
@@ -275,7 +276,7 @@ func (s *SplitTrainer) DiscriminatorHalf(otherGradG []float32, otherFake *engine
 	if len(otherGradG) != len(s.gradG) {
 		return nil, l, fmt.Errorf("split: generator gradient message of %d values, want %d", len(otherGradG), len(s.gradG))
 	}
-	if otherFake == nil || !sameDims(otherFake.Shape, s.real.Shape) {
+	if otherFake == nil || !slices.Equal(otherFake.Shape, s.real.Shape) {
 		return nil, l, fmt.Errorf("split: other fake %v, want the shape of this worker's real image %v", otherFake, s.real)
 	}
 	t := s.Trainer
@@ -410,7 +411,7 @@ func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, extra map[s
 	}
 	size := s.Trainer.Config.CropSize
 	for i, img := range otherPool {
-		if img == nil || !sameDims(img.Shape, []int{1, 3, size, size}) || len(img.Data) != 3*size*size {
+		if img == nil || !slices.Equal(img.Shape, []int{1, 3, size, size}) || len(img.Data) != 3*size*size {
 			return nil, fmt.Errorf("split: other pool image %d is %v, want [1, 3, %d, %d]: %w", i, img, size, size, ErrSplitState)
 		}
 	}
