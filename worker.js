@@ -61,6 +61,8 @@ self.__pending = [];
     if (Array.isArray(msg.argv)) go.argv = msg.argv.slice();
     if (msg.env && typeof msg.env === "object") go.env = Object.assign({}, msg.env);
     const instance = await instantiate(msg.wasm, go.importObject);
+    // The engine reports its memory (it only grows: the size is the peak).
+    self.__wasmMemory = instance.exports.mem;
     // run resolves only if the Go program ends, which the engine never does.
     go.run(instance).then(
       () => report("The engine stopped."),

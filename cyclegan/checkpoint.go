@@ -109,6 +109,12 @@ func MarshalCheckpoint(t *Trainer, extra map[string]string) ([]byte, error) {
 	return safetensors.Marshal(tensors, meta)
 }
 
+// Checkpoint is MarshalCheckpoint(t, extra): the Trainer as a Session's
+// Stepper.
+func (t *Trainer) Checkpoint(extra map[string]string) ([]byte, error) {
+	return MarshalCheckpoint(t, extra)
+}
+
 // UnmarshalCheckpoint rebuilds a trainer from a checkpoint, ready to take
 // the step the saved one would have taken next, and returns the metadata
 // (the caller's extra keys among it). Every problem is an error that names

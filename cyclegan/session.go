@@ -18,6 +18,11 @@ type Session struct {
 	Trainer *Trainer
 	Sampler *Sampler
 
+	// Stepper runs the iterations and writes the checkpoints; nil means
+	// Trainer itself. A two-worker run sets its coordinator here (a
+	// SplitTrainer over Trainer plus the messages to the other worker).
+	Stepper Stepper
+
 	// DataChanged is set by ResumeSession when the domains differ from the
 	// checkpoint's: training resumes, but on a fresh data order.
 	DataChanged bool
@@ -93,12 +98,27 @@ func ResumeSession(ckpt []byte, a, b Domain) (*Session, error) {
 	return s, nil
 }
 
-// Step samples a pair and runs one training iteration on it (Trainer.Step).
+// Stepper runs a run's training iterations on sampled pairs and writes the
+// run's checkpoint (with extra metadata). *Trainer is one.
+type Stepper interface {
+	Step(realA, realB *engine.Tensor) (Losses, error)
+	Checkpoint(extra map[string]string) ([]byte, error)
+}
+
+func (s *Session) stepper() Stepper {
+	if s.Stepper != nil {
+		return s.Stepper
+	}
+	return s.Trainer
+}
+
+// Step samples a pair and runs one training iteration on it (Trainer.Step,
+// or the Stepper's).
 func (s *Session) Step() (Losses, error) {
 	if err := s.Sampler.Next(s.realA, s.realB); err != nil {
 		return Losses{}, err
 	}
-	return s.Trainer.Step(s.realA, s.realB)
+	return s.stepper().Step(s.realA, s.realB)
 }
 
 // Checkpoint encodes the whole run: MarshalCheckpoint plus the sampler's
@@ -112,7 +132,7 @@ func (s *Session) Checkpoint() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return MarshalCheckpoint(s.Trainer, map[string]string{
+	return s.stepper().Checkpoint(map[string]string{
 		metaSampler: string(st),
 		metaDataRNG: base64.StdEncoding.EncodeToString(rng),
 	})

@@ -91,6 +91,17 @@ func bytesFromJS(v js.Value) []byte {
 // string, anything) into a Go error whose text is "Name: message" when the
 // value has those, else its string form. null/undefined give a generic
 // error (never nil: callers only call it on failure).
+// wasmMemoryBytes is the size of this Go instance's WebAssembly memory,
+// which never shrinks: the peak of the heap and the runtime together. It
+// is 0 where worker.js did not record the memory.
+func wasmMemoryBytes() int {
+	m := js.Global().Get("__wasmMemory")
+	if m.Type() != js.TypeObject {
+		return 0
+	}
+	return m.Get("buffer").Get("byteLength").Int()
+}
+
 func jsError(v js.Value) error {
 	switch v.Type() {
 	case js.TypeUndefined, js.TypeNull:

@@ -26,6 +26,10 @@ import (
 type pageUI struct {
 	doc    dom.Document
 	worker js.Value
+	// workerCount is how many engine workers the page runs: the engine
+	// worker and workerCount−1 peers that lend it their cores.
+	workerCount int
+	peers       []js.Value
 
 	// Messages posted before the worker answered MsgReady wait here.
 	ready  bool
@@ -74,6 +78,8 @@ func RunPage() {
 		data:      "none",
 		trainSize: 0,
 		skipped:   map[string][]pageSkip{},
+
+		workerCount: pageWorkerCount(js.Global().Get("navigator").Get("hardwareConcurrency")),
 	}
 	defer p.guard("starting the page")
 	p.chart = newPageChart(p.canvas("loss-chart"), p.el("loss-legend"))
@@ -148,7 +154,23 @@ func (p *pageUI) startWorker() {
 		return nil
 	}))
 	buf := wasmBytes.Call("slice").Get("buffer")
+	// The peers first: each boots from its own copy of the module's bytes.
+	for range p.workerCount - 1 {
+		if err := p.startPeer(url, wasmBytes); err != nil {
+			p.setStatus("Training uses one worker: a second could not start ("+err.Error()+").", "warn")
+			break
+		}
+	}
 	w.Call("postMessage", map[string]any{"type": MsgBoot, "wasm": buf}, []any{buf})
+	if len(p.peers) > 0 {
+		ports := make([]any, len(p.peers))
+		for i, pw := range p.peers {
+			ch := js.Global().Get("MessageChannel").New()
+			pw.Call("postMessage", map[string]any{"type": MsgPeer, "port": ch.Get("port2")}, []any{ch.Get("port2")})
+			ports[i] = ch.Get("port1")
+		}
+		w.Call("postMessage", map[string]any{"type": MsgPeers, "ports": ports}, ports)
+	}
 	// The worker has its copy; free the page's.
 	g.Set("CYCLEGAN_WASM", js.Undefined())
 	bundle.Set("worker", "")
@@ -158,6 +180,50 @@ func (p *pageUI) startWorker() {
 			p.setStatus("The engine has not started after a minute. Is this browser out of memory? Try reloading.", "warn")
 		}
 	}()
+}
+
+// pageMaxWorkers caps the engine workers: a run splits into two halves
+// (cyclegan.SplitTrainer), so a third core would have nothing to do.
+const pageMaxWorkers = 2
+
+// pageWorkerCount is how many engine workers to run for
+// navigator.hardwareConcurrency hc (undefined in old browsers: one).
+func pageWorkerCount(hc js.Value) int {
+	if hc.Type() != js.TypeNumber {
+		return 1
+	}
+	return max(1, min(pageMaxWorkers, hc.Int()))
+}
+
+// startPeer starts one peer worker (RunPeer) from the worker script at url
+// and boots it; startWorker then joins it to the engine worker.
+func (p *pageUI) startPeer(url, wasmBytes js.Value) error {
+	g := js.Global()
+	pw, err := pageTry(func() js.Value { return g.Get("Worker").New(url) })
+	if err != nil {
+		return err
+	}
+	// A peer reports only failures; the engine worker notices a lost peer
+	// and goes on alone.
+	pw.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer p.guard("a message from a peer worker")
+		m := args[0].Get("data")
+		if m.Get("type").String() == MsgStatus && m.Get("level").String() == "error" {
+			p.setStatus("Second engine worker: "+m.Get("text").String(), "warn")
+		}
+		return nil
+	}))
+	pw.Set("onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		defer p.guard("a peer worker error")
+		args[0].Call("preventDefault")
+		p.setStatus("The second engine worker failed: "+args[0].Get("message").String(), "warn")
+		return nil
+	}))
+	buf := wasmBytes.Call("slice").Get("buffer")
+	pw.Call("postMessage", map[string]any{"type": MsgBoot, "wasm": buf,
+		"env": map[string]any{PeerRoleEnv: "peer"}}, []any{buf})
+	p.peers = append(p.peers, pw)
+	return nil
 }
 
 // post sends a message to the worker, queueing it until the worker is

@@ -18,6 +18,11 @@ func (p *pageUI) onProgress(m js.Value) {
 	p.el("iteration").SetTextContent(strconv.Itoa(it))
 	p.el("total").SetTextContent(strconv.Itoa(total))
 	p.el("itps").SetTextContent(pageFormatRate(pageNum(m, "itPerSec")))
+	if n := int(pageNum(m, "workers")); n > 1 {
+		p.el("workers-in-use").SetTextContent(fmt.Sprintf(" on %d workers", n))
+	} else {
+		p.el("workers-in-use").SetTextContent("")
+	}
 	if eta := m.Get("etaSeconds"); eta.Type() == js.TypeNumber {
 		p.el("eta").SetTextContent(pageFormatDuration(eta.Float()))
 	} else {

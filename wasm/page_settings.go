@@ -55,6 +55,21 @@ func pagePresetNamed(name string) (pagePreset, bool) {
 var pageSettingFields = []string{"size", "ngf", "blocks", "ndf", "identity", "iterations", "seed", "checkpoint-every"}
 
 func (p *pageUI) setupSettings() {
+	// Workers: 1 up to the engine workers the page started (the engine
+	// worker and its peers), the most by default.
+	sel := p.selectEl("workers")
+	sel.SetInnerHTML("")
+	for n := 1; n <= p.workerCount; n++ {
+		o := p.doc.CreateElement("option").(*dom.HTMLOptionElement)
+		o.SetValue(strconv.Itoa(n))
+		o.SetTextContent(strconv.Itoa(n))
+		sel.AppendChild(o)
+	}
+	sel.SetValue(strconv.Itoa(p.workerCount))
+	p.on(sel, "change", func(dom.Event) {
+		n, _ := strconv.Atoi(sel.Value())
+		p.post(MsgWorkers, map[string]any{"count": n})
+	})
 	p.input("seed").SetValue(fmt.Sprint(pageDefaultSeed))
 	p.input("checkpoint-every").SetValue(fmt.Sprint(pageDefaultCheckpointEvery))
 	p.selectEl("preset").SetValue(pageDefaultPreset)
@@ -102,7 +117,11 @@ func (p *pageUI) readSettings() (Settings, error) {
 	for _, id := range pageSettingFields {
 		vals[id] = p.input(id).Value()
 	}
-	return pageParseSettings(vals)
+	s, err := pageParseSettings(vals)
+	if err == nil {
+		s.Workers, _ = strconv.Atoi(p.selectEl("workers").Value())
+	}
+	return s, err
 }
 
 // pageParseSettings turns the settings fields' texts (by element id) into

@@ -48,6 +48,19 @@ const (
 	MsgListModels = "listModels"
 	// MsgDeleteModel {id: string}
 	MsgDeleteModel = "deleteModel"
+	// MsgPeers {ports: [MessagePort]}: ports to peer workers (RunPeer, one
+	// per extra core, each sent MsgPeer) that train with this one. Training
+	// uses them when Settings.Workers allows.
+	MsgPeers = "peers"
+	// MsgWorkers {count: number}: how many workers training may use (0:
+	// all there are); takes effect at the next run or resume.
+	MsgWorkers = "workers"
+)
+
+// Page → peer worker (booted with env CYCLEGAN_ROLE=peer).
+const (
+	// MsgPeer {port: MessagePort}: serve the engine worker on this port.
+	MsgPeer = "peer"
 )
 
 // Worker → page.
@@ -58,7 +71,9 @@ const (
 	// image count and every file skipped so far (sent after MsgAddFiles and
 	// whenever training skips a file).
 	MsgIntake = "intake"
-	// MsgProgress {iteration, total, itPerSec, etaSeconds, lr, losses:
+	// MsgProgress {iteration, total, itPerSec, etaSeconds, lr, workers,
+	// memory, peerMemory (bytes of each worker's WebAssembly memory: its
+	// peak), losses:
 	// {D_A, G_A, cycle_A, idt_A, D_B, G_B, cycle_B, idt_B, G}}
 	MsgProgress = "progress"
 	// MsgPreview {iteration, size, images: [6 × ArrayBuffer]}: RGBA
@@ -97,7 +112,8 @@ type ModelInfo struct {
 }
 
 // Settings are what the page's controls choose for a new run
-// ({size, ngf, blocks, ndf, identity, iterations, seed, checkpointEvery}).
+// ({size, ngf, blocks, ndf, identity, iterations, seed, checkpointEvery,
+// workers}). Workers is how many engine workers train (0: all there are).
 type Settings struct {
 	Size            int     `json:"size"`
 	NGF             int     `json:"ngf"`
@@ -107,4 +123,5 @@ type Settings struct {
 	Iterations      int     `json:"iterations"`
 	Seed            uint64  `json:"seed"`
 	CheckpointEvery int     `json:"checkpointEvery"`
+	Workers         int     `json:"workers"`
 }

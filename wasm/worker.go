@@ -199,6 +199,15 @@ type worker struct {
 	state           string
 	checkpointEvery int
 
+	// Two-worker training (split.go): peer is the link to the peer worker
+	// (nil without one), workers how many workers runs may use (0: all),
+	// peerOff set once the peer failed; split is the current session's
+	// coordinator while it trains on both.
+	peer    *portConn
+	workers int
+	peerOff bool
+	split   *splitCoordinator
+
 	// Reporting.
 	progressEvery, previewEvery time.Duration
 	lastProgress, lastPreview   time.Time
@@ -340,7 +349,8 @@ func (w *worker) postProgress() {
 	l := w.losses
 	w.send(MsgProgress, map[string]any{
 		"iteration": t.Iteration, "total": total, "itPerSec": w.itPerSec, "etaSeconds": eta,
-		"lr": t.LearningRate(),
+		"lr": t.LearningRate(), "workers": w.workersInUse(),
+		"memory": wasmMemoryBytes(), "peerMemory": w.peerMemory(),
 		"losses": map[string]any{"D_A": l.DA, "G_A": l.GA, "cycle_A": l.CycleA, "idt_A": l.IdtA,
 			"D_B": l.DB, "G_B": l.GB, "cycle_B": l.CycleB, "idt_B": l.IdtB, "G": l.G},
 	})
@@ -349,6 +359,9 @@ func (w *worker) postProgress() {
 
 func (w *worker) postPreview() {
 	p := w.sess.Trainer.LastPreview()
+	if w.split != nil {
+		p = w.split.preview()
+	}
 	if p.RealA == nil {
 		return
 	}
@@ -399,6 +412,14 @@ func (w *worker) handle(msg js.Value) {
 		w.postModels()
 	case MsgDeleteModel:
 		w.deleteModel(str(msg.Get("id")))
+	case MsgPeers:
+		if ports := msg.Get("ports"); ports.Type() == js.TypeObject && ports.Length() > 0 && w.peer == nil {
+			w.peer = newPortConn(ports.Index(0))
+		}
+	case MsgWorkers:
+		if c := msg.Get("count"); c.Type() == js.TypeNumber {
+			w.workers = c.Int()
+		}
 	default:
 		w.status("warn", "Ignored an unknown message %q.", typ)
 	}
@@ -571,6 +592,7 @@ func settingsConfig(s Settings) (cyclegan.Config, error) {
 // useSession makes s the current run.
 func (w *worker) useSession(s *cyclegan.Session, a, b cyclegan.Domain) {
 	w.sess, w.trainer, w.ckpt, w.bareGA = s, s.Trainer, nil, nil
+	w.split = nil
 	w.runDoms = [2]cyclegan.Domain{a, b}
 	s.Sampler.OnSkip = w.onSkip
 	w.losses = cyclegan.Losses{}
@@ -620,6 +642,7 @@ func (w *worker) start(config js.Value) {
 	w.runName = fmt.Sprintf("%s, %d px, ngf %d, %d blocks", map[string]string{"demo": "Demo data", "files": "Your images"}[data],
 		cfg.CropSize, cfg.NGF, cfg.Blocks)
 	w.checkpointEvery = s.CheckpointEvery
+	w.workers = s.Workers
 	if w.checkpointEvery <= 0 {
 		w.checkpointEvery = defaultCheckpointEvery
 	}
@@ -810,10 +833,14 @@ func (w *worker) step() {
 	if w.rateT.IsZero() {
 		w.resetRate()
 	}
+	w.useWorkers()
 	losses, err := s.Step()
 	switch {
 	case err == nil:
 		w.losses = losses
+	case errors.Is(err, errPeer):
+		w.peerFailed(err)
+		return
 	case errors.Is(err, cyclegan.ErrDiverged):
 		w.diverged(err)
 		return
@@ -844,6 +871,67 @@ func (w *worker) step() {
 	if done {
 		w.finish()
 	}
+}
+
+// useWorkers makes the current session train on two workers when a peer is
+// there and allowed, before its first step (a new Session, from a start,
+// a resume or a restore, starts on one).
+func (w *worker) useWorkers() {
+	if w.split != nil || w.peer == nil || w.peerOff || w.workers == 1 {
+		return
+	}
+	c, err := startSplit(w.peer, w.sess.Trainer)
+	if err != nil {
+		w.peerOff = true
+		w.status("warn", "The second engine worker is unavailable (%v): training goes on with one worker.", err)
+		return
+	}
+	w.split = c
+	w.sess.Stepper = c
+}
+
+// peerMemory is the peer's memory in bytes as it last reported it (0
+// without a peer).
+func (w *worker) peerMemory() int {
+	if w.split == nil {
+		return 0
+	}
+	return w.split.peerMemory
+}
+
+// workersInUse is how many workers train the current run.
+func (w *worker) workersInUse() int {
+	if w.split != nil {
+		return 2
+	}
+	return 1
+}
+
+// peerFailed ends a two-worker run whose peer failed mid-iteration: the
+// state of this half is then incomplete, so the run goes on, with one
+// worker, from its last checkpoint.
+func (w *worker) peerFailed(cause error) {
+	it := w.sess.Trainer.Iteration
+	w.peerOff = true
+	w.split = nil
+	if w.store != nil && w.runSaved {
+		info, ckpt, err := w.store.load(w.runID)
+		if err == nil {
+			var sess *cyclegan.Session
+			if sess, err = cyclegan.ResumeSession(ckpt, w.runDoms[0], w.runDoms[1]); err == nil {
+				w.useSession(sess, w.runDoms[0], w.runDoms[1])
+				w.savedIt = sess.Trainer.Iteration
+				w.status("warn", "The second engine worker failed at iteration %d (%v): training goes on with one worker from the checkpoint of iteration %d.",
+					it, cause, info.Iteration)
+				return
+			}
+		}
+		w.status("error", "The second engine worker failed at iteration %d (%v), and the last checkpoint could not be restored: %v. Training is stopped.", it, cause, err)
+	} else {
+		w.status("error", "The second engine worker failed at iteration %d (%v) before any checkpoint was saved: training is stopped; start the run again (it will use one worker).", it, cause)
+		w.sess, w.trainer = nil, nil
+	}
+	w.setState(statePaused)
 }
 
 // finish ends a run that reached its last iteration.

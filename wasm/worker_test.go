@@ -491,32 +491,30 @@ func TestWorkerProcess(t *testing.T) {
 	RunWorker()
 }
 
-// TestWorkerInRealWorker boots this test binary in a Web Worker through
+// startRealWorker boots this test binary in a new Web Worker through
 // worker.js, exactly as the page does (wasm_exec.js + worker.js in a blob:
-// URL, then the boot message), and trains the demo to the end through
-// postMessage alone.
-func TestWorkerInRealWorker(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
+// URL, then the boot message), as the engine worker (TestWorkerProcess) or
+// a peer (TestPeerProcess). Its messages, and its errors as
+// {type: "workerError"}, arrive on the channel; it is terminated when the
+// test ends.
+func startRealWorker(tb testing.TB, peer bool) (js.Value, chan js.Value) {
+	tb.Helper()
 	g := js.Global()
 	execJS, err := await(g.Call("fetch", "wasm_exec.js"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	execText, err := await(execJS.Call("text"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	workerJS, err := os.ReadFile("../worker.js")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	blob := g.Get("Blob").New([]any{execText, "\n", string(workerJS)}, map[string]any{"type": "text/javascript"})
 	url := g.Get("URL").Call("createObjectURL", blob)
-	defer g.Get("URL").Call("revokeObjectURL", url)
 	wk := g.Get("Worker").New(url)
-	defer wk.Call("terminate")
 
 	msgs := make(chan js.Value, 10000)
 	onMsg := js.FuncOf(func(this js.Value, args []js.Value) any {
@@ -526,25 +524,62 @@ func TestWorkerInRealWorker(t *testing.T) {
 		}
 		return nil
 	})
-	defer onMsg.Release()
 	onErr := js.FuncOf(func(this js.Value, args []js.Value) any {
 		msgs <- js.ValueOf(map[string]any{"type": "workerError", "text": args[0].Get("message")})
 		return nil
 	})
-	defer onErr.Release()
+	tb.Cleanup(func() {
+		wk.Call("terminate")
+		onMsg.Release()
+		onErr.Release()
+		g.Get("URL").Call("revokeObjectURL", url)
+	})
 	wk.Set("onmessage", onMsg)
 	wk.Set("onerror", onErr)
 
 	resp, err := await(g.Call("fetch", "wasm.wasm"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	bin, err := await(resp.Call("arrayBuffer"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	wk.Call("postMessage", map[string]any{"type": MsgBoot, "wasm": bin,
-		"argv": []any{"engine.wasm", "-test.run=^TestWorkerProcess$"}}, []any{bin})
+	boot := map[string]any{"type": MsgBoot, "wasm": bin, "argv": []any{"engine.wasm", "-test.run=^TestWorkerProcess$"}}
+	if peer {
+		boot["argv"] = []any{"engine.wasm", "-test.run=^TestPeerProcess$"}
+		boot["env"] = map[string]any{PeerRoleEnv: "peer"}
+	}
+	wk.Call("postMessage", boot, []any{bin})
+	return wk, msgs
+}
+
+// joinRealWorkers makes peer lend its core to engine, as the page does.
+func joinRealWorkers(engine, peer js.Value) {
+	ch := js.Global().Get("MessageChannel").New()
+	peer.Call("postMessage", map[string]any{"type": MsgPeer, "port": ch.Get("port2")}, []any{ch.Get("port2")})
+	engine.Call("postMessage", map[string]any{"type": MsgPeers, "ports": []any{ch.Get("port1")}}, []any{ch.Get("port1")})
+}
+
+// TestPeerProcess is a peer inside a real Web Worker (started by
+// startRealWorker with -test.run), and never returns.
+func TestPeerProcess(t *testing.T) {
+	if !js.Global().Get("document").IsUndefined() || !IsPeer() {
+		t.Skip("runs only inside the peer Web Worker that startRealWorker starts")
+	}
+	RunPeer()
+}
+
+// TestWorkerInRealWorker boots this test binary in a Web Worker through
+// worker.js, exactly as the page does (wasm_exec.js + worker.js in a blob:
+// URL, then the boot message), and trains the demo to the end through
+// postMessage alone.
+func TestWorkerInRealWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	g := js.Global()
+	wk, msgs := startRealWorker(t, false)
 	// Sent before Go is up: worker.js keeps them for RunWorker.
 	wk.Call("postMessage", map[string]any{"type": MsgDemo})
 	settings := map[string]any{"size": 16, "ngf": 2, "blocks": 1, "ndf": 4, "identity": 0.5,

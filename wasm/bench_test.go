@@ -1,0 +1,209 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"fmt"
+	"math"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/cyclegan-wasm/cyclegan/cyclegan"
+)
+
+// Browser benchmarks of whole training iterations and webcam frames, in
+// real Web Workers booted from this test binary as the page boots the app
+// (startRealWorker), run by `make bench`:
+//
+//	GOOS=js GOARCH=wasm go test -run=NONE -bench=Browser -benchtime=1x ./wasm/
+//
+// They report seconds per iteration (s/iter), the peak WebAssembly memory
+// of each worker (MB-engine, MB-peer) and frames per second (frames/s).
+
+// realRun drives an engine worker (and its peer) booted by startRealWorker.
+type realRun struct {
+	tb   testing.TB
+	msgs chan js.Value
+	last js.Value // latest progress
+	mem  [2]int   // peak memory of the engine worker and the peer, bytes
+}
+
+// wait returns the first message for which done holds; a worker error or
+// an error/warning status fails.
+func (r *realRun) wait(what string, timeout time.Duration, done func(m js.Value) bool) js.Value {
+	r.tb.Helper()
+	expire := time.After(timeout)
+	for {
+		select {
+		case m := <-r.msgs:
+			typ := m.Get("type").String()
+			if typ == "workerError" || (typ == MsgStatus && m.Get("level").String() != "info") {
+				r.tb.Fatalf("waiting for %s: %s: %s", what, typ, m.Get("text").String())
+			}
+			if typ == MsgProgress {
+				r.last = m
+				r.mem[0] = max(r.mem[0], m.Get("memory").Int())
+				r.mem[1] = max(r.mem[1], m.Get("peerMemory").Int())
+			}
+			if done(m) {
+				return m
+			}
+		case <-expire:
+			r.tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+	}
+}
+
+func progressAt(it int) func(js.Value) bool {
+	return func(m js.Value) bool {
+		return m.Get("type").String() == MsgProgress && m.Get("iteration").Int() >= it
+	}
+}
+
+// startRealRun boots the engine worker (and a peer, for two workers) and
+// starts a demo run of settings.
+func startRealRun(tb testing.TB, settings map[string]any, workers int) *realRun {
+	tb.Helper()
+	eng, msgs := startRealWorker(tb, false)
+	if workers == 2 {
+		peer, peerMsgs := startRealWorker(tb, true)
+		joinRealWorkers(eng, peer)
+		go func() {
+			for m := range peerMsgs { // a peer only ever reports failures
+				msgs <- m
+			}
+		}()
+	}
+	settings["workers"] = workers
+	eng.Call("postMessage", map[string]any{"type": MsgDemo})
+	eng.Call("postMessage", map[string]any{"type": MsgStart, "config": settings})
+	return &realRun{tb: tb, msgs: msgs}
+}
+
+// benchTrain times iterations warm+1 … warm+timed of a demo run in real
+// workers, from the progress messages (each sent right after a step).
+func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
+	b.StopTimer()
+	settings := map[string]any{"size": size, "ngf": ngf, "blocks": blocks, "ndf": 64, "identity": 0.5,
+		"iterations": warm + timed + 1000, "seed": 1, "checkpointEvery": 1_000_000}
+	r := startRealRun(b, settings, workers)
+	perIter := 3 * time.Duration(size*size/(64*64)+1) * time.Minute
+	r.wait("the warm-up", perIter*time.Duration(warm+2), progressAt(warm))
+	it0, t0 := r.last.Get("iteration").Int(), time.Now()
+	b.StartTimer()
+	r.wait("the timed iterations", perIter*time.Duration(timed+2), progressAt(it0+timed))
+	b.StopTimer()
+	it1, el := r.last.Get("iteration").Int(), time.Since(t0)
+	if got := r.last.Get("workers").Int(); got != workers {
+		b.Fatalf("trained on %d workers, want %d", got, workers)
+	}
+	sec := el.Seconds() / float64(it1-it0)
+	b.ReportMetric(sec, "s/iter")
+	b.ReportMetric(sec*1e9/float64(b.N), "ns/op")
+	b.ReportMetric(float64(r.mem[0])/(1<<20), "MB-engine")
+	if workers == 2 {
+		b.ReportMetric(float64(r.mem[1])/(1<<20), "MB-peer")
+	}
+}
+
+// Presets S (64 px, ngf 16, 3 blocks) and M (128 px, ngf 32, 6 blocks),
+// and M's architecture at 64 and 256 px for the scaling with image size.
+func BenchmarkBrowserTrain_S_1worker(b *testing.B)        { benchTrain(b, 64, 16, 3, 1, 3, 20) }
+func BenchmarkBrowserTrain_S_2workers(b *testing.B)       { benchTrain(b, 64, 16, 3, 2, 3, 20) }
+func BenchmarkBrowserTrain_M_1worker(b *testing.B)        { benchTrain(b, 128, 32, 6, 1, 2, 8) }
+func BenchmarkBrowserTrain_M_2workers(b *testing.B)       { benchTrain(b, 128, 32, 6, 2, 2, 8) }
+func BenchmarkBrowserTrain_M64px_1worker(b *testing.B)    { benchTrain(b, 64, 32, 6, 1, 3, 12) }
+func BenchmarkBrowserTrain_M256px_1worker(b *testing.B)   { benchTrain(b, 256, 32, 6, 1, 1, 3) }
+func BenchmarkBrowserTrain_M256px_2workers(b *testing.B)  { benchTrain(b, 256, 32, 6, 2, 1, 3) }
+
+// BenchmarkBrowserFrame_M_128px: webcam frames through the engine worker
+// as the page sends them (an ImageBitmap, transferred; RGBA back) with the
+// M generator (ngf 32, 6 blocks), one after the other.
+func BenchmarkBrowserFrame_M_128px(b *testing.B) {
+	b.StopTimer()
+	eng, msgs := startRealWorker(b, false)
+	r := &realRun{tb: b, msgs: msgs}
+	g := cyclegan.NewGenerator(32, 6)
+	bin, err := cyclegan.MarshalGenerator(g, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := bytesToJS(bin)
+	eng.Call("postMessage", map[string]any{"type": MsgImport, "name": "G_A.safetensors", "bytes": buf}, []any{buf})
+	r.wait("the import", time.Minute, func(m js.Value) bool {
+		return m.Get("type").String() == MsgState && m.Get("hasModel").Bool()
+	})
+
+	const size = 128
+	px := make([]byte, size*size*4)
+	for i := range px {
+		px[i] = byte(i * 7)
+	}
+	data := js.Global().Get("Uint8ClampedArray").New(len(px))
+	js.CopyBytesToJS(data, px)
+	img := js.Global().Get("ImageData").New(data, size, size)
+	frame := func(req int) float64 {
+		bm, err := await(js.Global().Call("createImageBitmap", img))
+		if err != nil {
+			b.Fatal(err)
+		}
+		eng.Call("postMessage", map[string]any{"type": MsgFrame, "req": req, "direction": "AtoB", "bitmap": bm, "size": size}, []any{bm})
+		out := r.wait("a frame", time.Minute, func(m js.Value) bool {
+			return m.Get("type").String() == MsgFrameOut && m.Get("req").Int() == req
+		})
+		if out.Get("pixels").Get("byteLength").Int() != size*size*4 {
+			b.Fatal("bad frame")
+		}
+		return out.Get("ms").Float()
+	}
+	for i := range 3 {
+		frame(i)
+	}
+	const frames = 20
+	var engineMS []float64
+	b.StartTimer()
+	t0 := time.Now()
+	for i := range frames {
+		engineMS = append(engineMS, frame(100+i))
+	}
+	el := time.Since(t0)
+	b.StopTimer()
+	b.ReportMetric(frames/el.Seconds(), "frames/s")
+	b.ReportMetric(el.Seconds()*1e9/frames/float64(b.N), "ns/op")
+	b.ReportMetric(median(engineMS), "ms-engine")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	s := append([]float64(nil), v...)
+	for i := range s { // insertion sort: a handful of values
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}
+
+// TestTwoRealWorkers trains a small run on an engine worker and a peer in
+// two real Web Workers, through messages alone, to its end.
+func TestTwoRealWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	settings := map[string]any{"size": 16, "ngf": 2, "blocks": 1, "ndf": 4, "identity": 0.5,
+		"iterations": 8, "seed": 5, "checkpointEvery": 4}
+	r := startRealRun(t, settings, 2)
+	r.wait("the end of training", 2*time.Minute, func(m js.Value) bool {
+		return m.Get("type").String() == MsgState && m.Get("state").String() == stateIdle && m.Get("iteration").Int() == 8
+	})
+	if n := r.last.Get("workers").Int(); n != 2 {
+		t.Fatalf("the last progress reports %d workers", n)
+	}
+	if r.mem[0] == 0 || r.mem[1] == 0 {
+		t.Fatalf("memory not reported: %v", r.mem)
+	}
+	t.Log(fmt.Sprintf("peak memory: engine %d MB, peer %d MB", r.mem[0]>>20, r.mem[1]>>20))
+}

@@ -1,0 +1,454 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"syscall/js"
+	"time"
+	"unsafe"
+
+	"github.com/cyclegan-wasm/cyclegan/cyclegan"
+	"github.com/cyclegan-wasm/cyclegan/engine"
+)
+
+// Two engine workers.
+//
+// Go on wasm has one thread per instance, so a second core means a second
+// Web Worker with its own Go instance: the peer (RunPeer). The page starts
+// it next to the engine worker and joins the two with a MessageChannel
+// (MsgPeer to the peer, MsgPeers to the engine). The engine worker stays
+// the only one the page talks to: it samples both images, and each
+// iteration runs as cyclegan.SplitTrainer describes, the engine worker as
+// half 0 (A → B → A, D_B) and the peer as half 1 (B → A → B, D_A):
+//
+//	engine worker                               peer
+//	splitGen {real: B} ─────────────────────────▶ GeneratorHalf(B)
+//	GeneratorHalf(A)
+//	splitGradG {grad, fake: fake_B} ────────────▶
+//	◀──────────────── splitGradG {grad, fake: fake_A, rec: rec_B}
+//	DiscriminatorHalf                            DiscriminatorHalf
+//	splitGradD {grad: ∇D_B} ────────────────────▶
+//	◀────────────────────────────── splitGradD {grad: ∇D_A}
+//	FinishStep                                   FinishStep
+//
+// Every buffer is a fresh ArrayBuffer in the transfer list: it moves, it is
+// not structured-clone copied. (Go's wasm memory cannot be shared, so a
+// SharedArrayBuffer would not save the copy out of and into each Go heap.)
+// The run starts on the peer from a checkpoint of the engine worker's
+// trainer (splitInit), so the two replicas start bit-identical; the peer
+// sends its pool's images when the engine worker writes a checkpoint
+// (splitPool). A peer that fails or falls silent ends the two-worker run:
+// the engine worker goes on alone from the last checkpoint (peerFailed).
+
+// Messages between the engine worker (→) and the peer (←) on their port.
+const (
+	// splitInit → {ckpt: ArrayBuffer}: become half 1 of this run.
+	// ← splitReady {}.
+	splitInit  = "splitInit"
+	splitReady = "splitReady"
+	// splitGen → {real: ArrayBuffer}: real B, float32 [1, 3, S, S]; start
+	// the iteration.
+	splitGen = "splitGen"
+	// splitGradG ⇄ {grad: ArrayBuffer, fake: ArrayBuffer[, rec, memory]}: the
+	// gradG message and the fake image of cyclegan.SplitTrainer (the peer
+	// adds rec_B, for the previews, and its memory in bytes).
+	splitGradG = "splitGradG"
+	// splitGradD ⇄ {grad: ArrayBuffer}: the gradD message.
+	splitGradD = "splitGradD"
+	// splitPool → {}; ← {images: [ArrayBuffer]}: the peer's pool (pool_B).
+	splitPool = "splitPool"
+	// splitError ← {text}: the peer could not do what it was asked.
+	splitError = "splitError"
+)
+
+// PeerRoleEnv is the environment variable (worker.js boot message, env)
+// that makes the app's wasm program a peer (RunPeer) rather than the
+// engine worker.
+const PeerRoleEnv = "CYCLEGAN_ROLE"
+
+// IsPeer reports whether this Go instance was booted as a peer.
+func IsPeer() bool { return os.Getenv(PeerRoleEnv) == "peer" }
+
+// errPeer is wrapped by every failure of the other worker or of the link
+// to it: the two-worker run cannot go on.
+var errPeer = errors.New("second engine worker")
+
+const (
+	// peerInitTimeout bounds the wait for a peer to take a run (it may
+	// still be compiling and starting its Go instance).
+	peerInitTimeout = 3 * time.Minute
+	// peerMinTimeout is the least wait for a reply within an iteration;
+	// the wait grows with the iteration time (peerTimeoutFactor × the last
+	// one).
+	peerMinTimeout    = 2 * time.Minute
+	peerTimeoutFactor = 20
+)
+
+// portConn is one end of a MessageChannel between two workers: messages in
+// arrive in a queue (the onmessage callback must never block) and recv
+// takes them in order.
+type portConn struct {
+	port    js.Value
+	in      *inbox
+	pending []js.Value
+	onMsg   js.Func
+}
+
+func newPortConn(port js.Value) *portConn {
+	c := &portConn{port: port, in: &inbox{wake: make(chan struct{}, 1)}}
+	c.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			c.in.push(args[0].Get("data"))
+		}
+		return nil
+	})
+	port.Set("onmessage", c.onMsg) // also starts the port
+	return c
+}
+
+func (c *portConn) send(typ string, fields map[string]any, transfer ...any) {
+	msg := js.Global().Get("Object").New()
+	msg.Set("type", typ)
+	for k, v := range fields {
+		msg.Set(k, v)
+	}
+	if len(transfer) > 0 {
+		c.port.Call("postMessage", msg, js.ValueOf(transfer))
+	} else {
+		c.port.Call("postMessage", msg)
+	}
+}
+
+// recv returns the next message, waiting at most timeout (0: forever).
+func (c *portConn) recv(timeout time.Duration) (js.Value, error) {
+	var expire <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	for len(c.pending) == 0 {
+		c.pending = c.in.take()
+		if len(c.pending) > 0 {
+			break
+		}
+		select {
+		case <-c.in.wake:
+		case <-expire:
+			return js.Undefined(), fmt.Errorf("no answer in %v: %w", timeout.Round(time.Second), errPeer)
+		}
+	}
+	m := c.pending[0]
+	c.pending = c.pending[1:]
+	return m, nil
+}
+
+// expect receives the next message and checks it is of type typ; a
+// splitError from the peer becomes an error with its text.
+func (c *portConn) expect(typ string, timeout time.Duration) (js.Value, error) {
+	m, err := c.recv(timeout)
+	if err != nil {
+		return m, fmt.Errorf("waiting for %s: %w", typ, err)
+	}
+	got := str(m.Get("type"))
+	if got == splitError {
+		return m, fmt.Errorf("%s: %w", str(m.Get("text")), errPeer)
+	}
+	if got != typ {
+		return m, fmt.Errorf("sent %q where %q was due: %w", got, typ, errPeer)
+	}
+	return m, nil
+}
+
+// float32sToJS copies f into a new ArrayBuffer (to be transferred).
+func float32sToJS(f []float32) js.Value {
+	if len(f) == 0 {
+		return js.Global().Get("ArrayBuffer").New(0)
+	}
+	return bytesToJS(unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), 4*len(f)))
+}
+
+// float32sFromJS fills dst from an ArrayBuffer of exactly len(dst) float32
+// values (wasm is little-endian on both sides).
+func float32sFromJS(dst []float32, ab js.Value, what string) error {
+	if !ab.InstanceOf(js.Global().Get("ArrayBuffer")) {
+		return fmt.Errorf("%s: not an ArrayBuffer: %w", what, errPeer)
+	}
+	if n := ab.Get("byteLength").Int(); n != 4*len(dst) {
+		return fmt.Errorf("%s: %d bytes, want %d: %w", what, n, 4*len(dst), errPeer)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	js.CopyBytesToGo(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), 4*len(dst)), js.Global().Get("Uint8Array").New(ab))
+	return nil
+}
+
+// ---- The engine worker's side.
+
+// splitCoordinator is a Session's Stepper on the engine worker when a peer
+// trains with it: half 0 of the run, and the messages to half 1.
+type splitCoordinator struct {
+	conn  *portConn
+	split *cyclegan.SplitTrainer
+
+	otherGradG, otherGradD []float32
+	// The peer's side of the latest iteration, for the previews: real B
+	// (sampled here), fake A and rec B (from the peer).
+	realB, fakeA, recB *engine.Tensor
+	lastStep           time.Duration
+	peerMemory         int // bytes, as the peer last reported
+}
+
+// startSplit hands t's state to the peer on conn and makes t half 0 of a
+// two-worker run. On failure t is untouched.
+func startSplit(conn *portConn, t *cyclegan.Trainer) (*splitCoordinator, error) {
+	ckpt, err := cyclegan.MarshalCheckpoint(t, nil)
+	if err != nil {
+		return nil, err
+	}
+	buf := bytesToJS(ckpt)
+	conn.send(splitInit, map[string]any{"ckpt": buf}, buf)
+	if _, err := conn.expect(splitReady, peerInitTimeout); err != nil {
+		return nil, err
+	}
+	s, err := cyclegan.Split(t, 0)
+	if err != nil {
+		return nil, err
+	}
+	g, _, d := cyclegan.SplitMessageFloats(t.Config)
+	size := t.Config.CropSize
+	return &splitCoordinator{
+		conn: conn, split: s,
+		otherGradG: make([]float32, g), otherGradD: make([]float32, d),
+		realB: engine.New(1, 3, size, size), fakeA: engine.New(1, 3, size, size), recB: engine.New(1, 3, size, size),
+	}, nil
+}
+
+func (c *splitCoordinator) timeout() time.Duration {
+	return max(peerMinTimeout, peerTimeoutFactor*c.lastStep)
+}
+
+// Step runs one iteration on both workers (cyclegan.Stepper).
+func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, error) {
+	start := time.Now()
+	copy(c.realB.Data, realB.Data)
+	buf := float32sToJS(realB.Data)
+	c.conn.send(splitGen, map[string]any{"real": buf}, buf)
+
+	gradG, fakeB, _, err := c.split.GeneratorHalf(realA)
+	if err != nil {
+		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	g, f := float32sToJS(gradG), float32sToJS(fakeB.Data)
+	c.conn.send(splitGradG, map[string]any{"grad": g, "fake": f}, g, f)
+
+	m, err := c.conn.expect(splitGradG, c.timeout())
+	if err == nil {
+		err = errors.Join(float32sFromJS(c.otherGradG, m.Get("grad"), "generator gradient"),
+			float32sFromJS(c.fakeA.Data, m.Get("fake"), "fake A"),
+			float32sFromJS(c.recB.Data, m.Get("rec"), "rec B"))
+		if mem := m.Get("memory"); mem.Type() == js.TypeNumber {
+			c.peerMemory = mem.Int()
+		}
+	}
+	if err != nil {
+		return cyclegan.Losses{}, err
+	}
+	gradD, l, err := c.split.DiscriminatorHalf(c.otherGradG, c.fakeA)
+	if errors.Is(err, cyclegan.ErrNonFinite) {
+		return l, err // the peer discards the iteration alike
+	}
+	if err != nil {
+		return l, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	d := float32sToJS(gradD)
+	c.conn.send(splitGradD, map[string]any{"grad": d}, d)
+	m, err = c.conn.expect(splitGradD, c.timeout())
+	if err == nil {
+		err = float32sFromJS(c.otherGradD, m.Get("grad"), "discriminator gradient")
+	}
+	if err != nil {
+		return l, err
+	}
+	l, err = c.split.FinishStep(c.otherGradD)
+	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+		return l, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	c.lastStep = time.Since(start)
+	return l, err
+}
+
+// Checkpoint writes the run's checkpoint with the peer's pool
+// (cyclegan.Stepper).
+func (c *splitCoordinator) Checkpoint(extra map[string]string) ([]byte, error) {
+	c.conn.send(splitPool, nil)
+	m, err := c.conn.expect(splitPool, c.timeout())
+	if err != nil {
+		return nil, err
+	}
+	size := c.split.Trainer.Config.CropSize
+	imgs := m.Get("images")
+	pool := make([]*engine.Tensor, imgs.Length())
+	for i := range pool {
+		pool[i] = engine.New(1, 3, size, size)
+		if err := float32sFromJS(pool[i].Data, imgs.Index(i), "pool image"); err != nil {
+			return nil, err
+		}
+	}
+	return c.split.MarshalCheckpoint(pool, extra)
+}
+
+// preview is the latest iteration's six images, from both workers.
+func (c *splitCoordinator) preview() cyclegan.Preview {
+	p := c.split.Trainer.LastPreview()
+	if p.RealA != nil {
+		p.RealB, p.FakeA, p.RecB = c.realB, c.fakeA, c.recB
+	}
+	return p
+}
+
+// ---- The peer's side.
+
+// RunPeer runs the current Web Worker as the second engine of two-worker
+// runs; it never returns. It waits for MsgPeer {port} from the page, then
+// serves the engine worker on that port. It has no other contact with the
+// page than an error status.
+func RunPeer() {
+	self := js.Global()
+	ports := make(chan js.Value, 1)
+	take := func(m js.Value) {
+		if m.Type() == js.TypeObject && str(m.Get("type")) == MsgPeer {
+			select {
+			case ports <- m.Get("port"):
+			default:
+			}
+		}
+	}
+	self.Set("onmessage", js.FuncOf(func(this js.Value, args []js.Value) any {
+		if len(args) > 0 {
+			take(args[0].Get("data"))
+		}
+		return nil
+	}))
+	if p := self.Get("__pending"); p.Type() == js.TypeObject {
+		for i, n := 0, p.Get("length").Int(); i < n; i++ {
+			take(p.Index(i))
+		}
+		self.Set("__pending", js.Undefined())
+	}
+	p := &peer{conn: newPortConn(<-ports)}
+	for {
+		m, _ := p.conn.recv(0)
+		p.handle(m)
+	}
+}
+
+// peer is half 1 of the engine worker's two-worker runs.
+type peer struct {
+	conn  *portConn
+	split *cyclegan.SplitTrainer
+
+	real, otherFake        *engine.Tensor
+	otherGradG, otherGradD []float32
+}
+
+// handle answers one message of the engine worker; a failure becomes a
+// splitError (the peer itself survives it).
+func (p *peer) handle(m js.Value) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				r = jsError(je.Value)
+			}
+			println("cyclegan peer: panic:", fmt.Sprint(r), "\n", string(debug.Stack()))
+			p.fail(fmt.Errorf("internal error: %v", r))
+		}
+	}()
+	typ := str(m.Get("type"))
+	if typ != splitInit && typ != splitPool && p.split == nil {
+		p.fail(fmt.Errorf("%s before %s", typ, splitInit))
+		return
+	}
+	var err error
+	switch typ {
+	case splitInit:
+		err = p.init(m)
+	case splitGen:
+		err = p.generatorHalf(m)
+	case splitGradG:
+		err = p.discriminatorHalf(m)
+	case splitGradD:
+		if err = float32sFromJS(p.otherGradD, m.Get("grad"), "discriminator gradient"); err == nil {
+			_, err = p.split.FinishStep(p.otherGradD)
+		}
+	case splitPool:
+		var imgs []any
+		if p.split != nil {
+			for _, t := range p.split.PoolImages() {
+				imgs = append(imgs, float32sToJS(t.Data))
+			}
+		}
+		p.conn.send(splitPool, map[string]any{"images": imgs}, imgs...)
+	default:
+		err = fmt.Errorf("unknown message %q", typ)
+	}
+	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+		p.fail(err)
+	}
+}
+
+func (p *peer) fail(err error) {
+	p.conn.send(splitError, map[string]any{"text": err.Error()})
+}
+
+func (p *peer) init(m js.Value) error {
+	p.split = nil
+	t, _, err := cyclegan.UnmarshalCheckpoint(bytesFromJS(m.Get("ckpt")))
+	if err != nil {
+		return err
+	}
+	s, err := cyclegan.Split(t, 1)
+	if err != nil {
+		return err
+	}
+	g, _, d := cyclegan.SplitMessageFloats(t.Config)
+	size := t.Config.CropSize
+	p.split = s
+	p.real, p.otherFake = engine.New(1, 3, size, size), engine.New(1, 3, size, size)
+	p.otherGradG, p.otherGradD = make([]float32, g), make([]float32, d)
+	p.conn.send(splitReady, nil)
+	return nil
+}
+
+func (p *peer) generatorHalf(m js.Value) error {
+	if err := float32sFromJS(p.real.Data, m.Get("real"), "real B"); err != nil {
+		return err
+	}
+	gradG, fake, _, err := p.split.GeneratorHalf(p.real)
+	if err != nil {
+		return err
+	}
+	rec := p.split.Trainer.LastPreview().RecB
+	g, f, r := float32sToJS(gradG), float32sToJS(fake.Data), float32sToJS(rec.Data)
+	p.conn.send(splitGradG, map[string]any{"grad": g, "fake": f, "rec": r, "memory": wasmMemoryBytes()}, g, f, r)
+	return nil
+}
+
+func (p *peer) discriminatorHalf(m js.Value) error {
+	if err := errors.Join(float32sFromJS(p.otherGradG, m.Get("grad"), "generator gradient"),
+		float32sFromJS(p.otherFake.Data, m.Get("fake"), "fake B")); err != nil {
+		return err
+	}
+	gradD, _, err := p.split.DiscriminatorHalf(p.otherGradG, p.otherFake)
+	if err != nil {
+		return err // non-finite: the engine worker discards the iteration alike
+	}
+	d := float32sToJS(gradD)
+	p.conn.send(splitGradD, map[string]any{"grad": d}, d)
+	return nil
+}

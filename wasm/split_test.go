@@ -1,0 +1,205 @@
+//go:build js && wasm
+
+package wasm
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"syscall/js"
+	"testing"
+
+	"github.com/cyclegan-wasm/cyclegan/cyclegan"
+)
+
+// inProcessPeer joins h's worker to a peer served by a goroutine of this
+// Go instance over a real MessageChannel: the messages, transfers and
+// encodings are those of two workers, without the parallelism.
+func inProcessPeer(t *testing.T, h *harness) *peer {
+	ch := js.Global().Get("MessageChannel").New()
+	p := &peer{conn: newPortConn(ch.Get("port2"))}
+	stop := make(chan struct{})
+	go func() {
+		for {
+			m, _ := p.conn.recv(0)
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p.handle(m)
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		ch.Get("port1").Call("close")
+		ch.Get("port2").Call("close")
+	})
+	h.send(MsgPeers, map[string]any{"ports": []any{ch.Get("port1")}})
+	return p
+}
+
+// splitSettings is a tiny run with identity loss, long enough for the
+// pools to fill and draw from the history.
+func splitSettings(workers int) map[string]any {
+	return map[string]any{"size": 16, "ngf": 2, "blocks": 1, "ndf": 4, "identity": 0.5,
+		"iterations": 12, "seed": 9, "checkpointEvery": 1000, "workers": workers}
+}
+
+// trainLosses trains the demo run of settings on h and returns the losses
+// of every iteration.
+func trainLosses(t *testing.T, h *harness, settings map[string]any) []cyclegan.Losses {
+	t.Helper()
+	m := h.mark()
+	h.send(MsgDemo, nil)
+	h.send(MsgStart, map[string]any{"config": settings})
+	var out []cyclegan.Losses
+	for h.w.training() {
+		h.w.step()
+		out = append(out, h.w.losses)
+	}
+	h.noErrors(m)
+	for _, w := range h.statuses(m, "warn") {
+		if !strings.Contains(w, "Checkpoints are not saved") { // no store here
+			t.Fatalf("warning: %q", w)
+		}
+	}
+	return out
+}
+
+// TestSplitWorkersMatchOne: two workers train the same run as one, loss
+// for loss, up to the order of float32 summation of the generators'
+// gradients; the previews come from both; a checkpoint of the two-worker
+// run (with the peer's pool) is the one-worker run's up to that rounding.
+func TestSplitWorkersMatchOne(t *testing.T) {
+	one := newHarness(t, nil)
+	lossesOne := trainLosses(t, one, splitSettings(1))
+
+	two := newHarness(t, nil)
+	p := inProcessPeer(t, two)
+	m := two.mark()
+	lossesTwo := trainLosses(t, two, splitSettings(0))
+	if two.w.split == nil || p.split == nil {
+		t.Fatal("the run did not use the peer")
+	}
+	if n := two.last(m, MsgProgress).Get("workers").Int(); n != 2 {
+		t.Fatalf("progress reports %d workers", n)
+	}
+	if len(lossesOne) != 12 || len(lossesTwo) != 12 {
+		t.Fatalf("%d and %d iterations", len(lossesOne), len(lossesTwo))
+	}
+	const tol = 2e-5 // relative; float32 rounding over 12 iterations
+	for i := range lossesOne {
+		a, b := lossesOne[i], lossesTwo[i]
+		pairs := [][2]float64{{a.DA, b.DA}, {a.GA, b.GA}, {a.CycleA, b.CycleA}, {a.IdtA, b.IdtA},
+			{a.DB, b.DB}, {a.GB, b.GB}, {a.CycleB, b.CycleB}, {a.IdtB, b.IdtB}, {a.G, b.G}}
+		for j, pr := range pairs {
+			if d := math.Abs(pr[0] - pr[1]); d > tol*math.Max(1, math.Abs(pr[0])) || math.IsNaN(d) {
+				t.Fatalf("iteration %d, term %d: one worker %g, two %g", i+1, j, pr[0], pr[1])
+			}
+		}
+	}
+	// Rounding, not chance: the runs did diverge by a few ulps somewhere,
+	// or were identical; either way the peer's replica is this one's.
+	for i, prm := range p.split.Trainer.OptG.Params {
+		if !slices.Equal(prm.Data, two.w.trainer.OptG.Params[i].Data) {
+			t.Fatalf("generator parameter %d differs between the replicas", i)
+		}
+	}
+
+	// The previews: six images, B's side from the peer.
+	pv := two.last(m, MsgPreview)
+	if pv.Get("images").Length() != 6 {
+		t.Fatal("preview without six images")
+	}
+	pr := two.w.split.preview()
+	if pr.RealB == nil || pr.FakeA == nil || pr.RecB == nil || !slices.Equal(pr.FakeA.Shape, []int{1, 3, 16, 16}) {
+		t.Fatal("preview lacks the peer's images")
+	}
+
+	// The checkpoint of the split run holds both pools and the same
+	// weights, up to rounding.
+	ck, err := two.w.sess.Checkpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _, err := cyclegan.UnmarshalCheckpoint(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := one.w.trainer
+	if len(tr.PoolA.Images) != len(ref.PoolA.Images) || len(tr.PoolB.Images) != len(ref.PoolB.Images) || len(tr.PoolB.Images) == 0 {
+		t.Fatalf("pools %d/%d, want %d/%d", len(tr.PoolA.Images), len(tr.PoolB.Images), len(ref.PoolA.Images), len(ref.PoolB.Images))
+	}
+	for i, img := range tr.PoolB.Images {
+		for j, v := range img.Data {
+			if math.Abs(float64(v-ref.PoolB.Images[i].Data[j])) > 1e-4 {
+				t.Fatalf("pool_B image %d value %d: %g, want %g", i, j, v, ref.PoolB.Images[i].Data[j])
+			}
+		}
+	}
+	// Adam turns the rounding noise of a gradient that is zero in exact
+	// arithmetic (a convolution bias before InstanceNorm) into steps of
+	// ±lr, so those values may differ by up to lr per iteration; every
+	// other value agrees to rounding.
+	var n, off int
+	for i, prm := range tr.OptD.Params {
+		for j, v := range prm.Data {
+			d := math.Abs(float64(v - ref.OptD.Params[i].Data[j]))
+			if d > 12*2*2e-4 {
+				t.Fatalf("discriminator parameter %d[%d]: %g, want %g", i, j, v, ref.OptD.Params[i].Data[j])
+			}
+			if d > 1e-5 {
+				off++
+			}
+			n++
+		}
+	}
+	if off > n/100 {
+		t.Fatalf("%d of %d discriminator values differ by more than 1e-5", off, n)
+	}
+}
+
+// TestSplitOneWorkerSetting: with workers = 1 the peer stays idle.
+func TestSplitOneWorkerSetting(t *testing.T) {
+	h := newHarness(t, nil)
+	p := inProcessPeer(t, h)
+	trainLosses(t, h, splitSettings(1))
+	if h.w.split != nil || p.split != nil {
+		t.Fatal("workers = 1 used the peer")
+	}
+}
+
+// TestSplitPeerFailure: a peer that fails mid-run ends the two-worker run
+// in words, and training goes on with one worker from the last checkpoint.
+func TestSplitPeerFailure(t *testing.T) {
+	st := freshStore(t, "cyclegan-test-split")
+	h := newHarness(t, st)
+	p := inProcessPeer(t, h)
+	m := h.mark()
+	h.send(MsgDemo, nil)
+	settings := splitSettings(2)
+	settings["checkpointEvery"] = 4
+	h.send(MsgStart, map[string]any{"config": settings})
+	h.train(5)
+	if h.w.split == nil || h.w.trainer.Iteration != 5 {
+		t.Fatalf("iteration %d, split %v", h.w.trainer.Iteration, h.w.split != nil)
+	}
+	h.noErrors(m)
+
+	p.split = nil // the peer loses its run: it answers the next iteration with an error
+	m = h.mark()
+	h.train(1)
+	warns := h.statuses(m, "warn")
+	if len(warns) != 1 || !strings.Contains(warns[0], "second engine worker failed at iteration 6") || !strings.Contains(warns[0], "checkpoint of iteration 4") {
+		t.Fatalf("after the failure: %s", h.describe(m))
+	}
+	if !h.w.training() || h.w.split != nil || h.w.trainer.Iteration != 4 {
+		t.Fatalf("training %v, split %v, iteration %d", h.w.training(), h.w.split != nil, h.w.trainer.Iteration)
+	}
+	h.train(100)
+	h.noErrors(m)
+	if h.w.trainer.Iteration != 12 || h.w.state != stateIdle {
+		t.Fatalf("ended at iteration %d in state %s", h.w.trainer.Iteration, h.w.state)
+	}
+}
