@@ -109,13 +109,13 @@ func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
 
 // Presets S (64 px, ngf 16, 3 blocks) and M (128 px, ngf 32, 6 blocks),
 // and M's architecture at 64 and 256 px for the scaling with image size.
-func BenchmarkBrowserTrain_S_1worker(b *testing.B)        { benchTrain(b, 64, 16, 3, 1, 3, 20) }
-func BenchmarkBrowserTrain_S_2workers(b *testing.B)       { benchTrain(b, 64, 16, 3, 2, 3, 20) }
-func BenchmarkBrowserTrain_M_1worker(b *testing.B)        { benchTrain(b, 128, 32, 6, 1, 2, 8) }
-func BenchmarkBrowserTrain_M_2workers(b *testing.B)       { benchTrain(b, 128, 32, 6, 2, 2, 8) }
-func BenchmarkBrowserTrain_M64px_1worker(b *testing.B)    { benchTrain(b, 64, 32, 6, 1, 3, 12) }
-func BenchmarkBrowserTrain_M256px_1worker(b *testing.B)   { benchTrain(b, 256, 32, 6, 1, 1, 3) }
-func BenchmarkBrowserTrain_M256px_2workers(b *testing.B)  { benchTrain(b, 256, 32, 6, 2, 1, 3) }
+func BenchmarkBrowserTrain_S_1worker(b *testing.B)       { benchTrain(b, 64, 16, 3, 1, 3, 20) }
+func BenchmarkBrowserTrain_S_2workers(b *testing.B)      { benchTrain(b, 64, 16, 3, 2, 3, 20) }
+func BenchmarkBrowserTrain_M_1worker(b *testing.B)       { benchTrain(b, 128, 32, 6, 1, 2, 8) }
+func BenchmarkBrowserTrain_M_2workers(b *testing.B)      { benchTrain(b, 128, 32, 6, 2, 2, 8) }
+func BenchmarkBrowserTrain_M64px_1worker(b *testing.B)   { benchTrain(b, 64, 32, 6, 1, 3, 12) }
+func BenchmarkBrowserTrain_M256px_1worker(b *testing.B)  { benchTrain(b, 256, 32, 6, 1, 1, 3) }
+func BenchmarkBrowserTrain_M256px_2workers(b *testing.B) { benchTrain(b, 256, 32, 6, 2, 1, 3) }
 
 // BenchmarkBrowserFrame_M_128px: webcam frames through the engine worker
 // as the page sends them (an ImageBitmap, transferred; RGBA back) with the

@@ -56,6 +56,8 @@ type pageUI struct {
 	translatedName string
 
 	cam *pageWebcam
+
+	share *pageShare // page_share.go
 }
 
 // pageOutMsg is one queued postMessage.
@@ -97,6 +99,7 @@ func RunPage() {
 	p.setupModels()
 	p.setupTranslate()
 	p.setupWebcam()
+	p.setupShare()
 
 	js.Global().Get("document").Call("addEventListener", "visibilitychange", js.FuncOf(func(js.Value, []js.Value) any {
 		defer p.guard("visibilitychange")
@@ -340,6 +343,7 @@ func (p *pageUI) updateButtons() {
 		pause.SetDisabled(true)
 		pause.SetTextContent("Pause")
 	}
+	p.updateShare()
 }
 
 // setStatus shows text in #status (level "info", "warn" or "error") and

@@ -254,6 +254,7 @@ func (p *pageUI) intake(zoneDomain string, picked []pageFile) {
 			rel[i] = f.path
 		}
 		p.skipped[d] = nil
+		p.shareNoteFolder(d, fs[0].path)
 		p.post(MsgClearDomain, map[string]any{"domain": d})
 		p.post(MsgAddFiles, map[string]any{"domain": d, "files": files, "paths": rel})
 	}

@@ -196,6 +196,9 @@ func (p *pageUI) onSaved(m js.Value) {
 
 // onFile applies MsgFile: the browser downloads the bytes.
 func (p *pageUI) onFile(m js.Value) {
+	if p.takeSharedFile(m) {
+		return
+	}
 	name := pageStr(m, "name")
 	if name == "" {
 		name = "cyclegan.safetensors"

@@ -39,7 +39,8 @@ const (
 	// MsgFrame {req: number, direction: "AtoB"|"BtoA", bitmap: ImageBitmap,
 	// size: number}: translate one webcam frame, resized to size×size.
 	MsgFrame = "frame"
-	// MsgExport {what: "checkpoint"|"G_A"|"G_B"}: answer with MsgFile.
+	// MsgExport {what: "checkpoint"|"G_A"|"G_B", req?}: answer with MsgFile
+	// (or an error MsgStatus) carrying req.
 	MsgExport = "export"
 	// MsgImport {name: string, bytes: ArrayBuffer}: load a checkpoint or a
 	// bare generator file (a bare generator becomes the A → B generator).
@@ -95,7 +96,8 @@ const (
 	MsgTranslated = "translated"
 	// MsgFrameOut {req, width, height, pixels: ArrayBuffer, ms: number}
 	MsgFrameOut = "frameOut"
-	// MsgFile {name, bytes: ArrayBuffer}: a file for the page to download.
+	// MsgFile {name, bytes: ArrayBuffer, req}: a file for the page to
+	// download, or for the request req (MsgExport) to use.
 	MsgFile = "file"
 )
 

@@ -405,7 +405,7 @@ func (w *worker) handle(msg js.Value) {
 	case MsgFrame:
 		w.frame(msg)
 	case MsgExport:
-		w.export(str(msg.Get("what")))
+		w.export(str(msg.Get("what")), msg.Get("req"))
 	case MsgImport:
 		w.importFile(str(msg.Get("name")), msg.Get("bytes"))
 	case MsgListModels:
@@ -1091,7 +1091,9 @@ func (w *worker) frame(msg js.Value) {
 
 // ---- Files.
 
-func (w *worker) export(what string) {
+// export answers MsgExport with MsgFile, echoing req (a share's export
+// is told from a download by it).
+func (w *worker) export(what string, req js.Value) {
 	it, _ := w.iteration()
 	var (
 		b    []byte
@@ -1129,11 +1131,11 @@ func (w *worker) export(what string) {
 		err = fmt.Errorf("unknown export %q (checkpoint, G_A or G_B)", what)
 	}
 	if err != nil {
-		w.status("error", "Cannot export: %v.", err)
+		w.statusReq(req, "error", "Cannot export: %v.", err)
 		return
 	}
 	buf := bytesToJS(b)
-	w.send(MsgFile, map[string]any{"name": name, "bytes": buf}, buf)
+	w.send(MsgFile, map[string]any{"name": name, "bytes": buf, "req": req}, buf)
 	w.status("info", "Exported %s (%s).", name, formatBytes(int64(len(b))))
 }
 
