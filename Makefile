@@ -2,7 +2,8 @@
 #
 #   make test   vet + tests natively and as GOOS=js GOARCH=wasm in headless
 #               Chromium, plus a short fuzz run. Installs what is missing.
-#   make bench  engine benchmarks, native and in the browser (.bench/).
+#   make bench  kernels, training and frames natively, in the browser and in
+#               PyTorch, side by side: cyclegan/BENCHMARKS.md (raw: .bench/).
 #   make fuzz   short fuzz run of the safetensors parser.
 #   make clean  remove .bin/ and .bench/.
 #   make site   build the browser app into site/ (cyclegan.wasm, wasm_exec.js,
@@ -63,24 +64,51 @@ fuzz:
 	go test -run=NONE -fuzz=FuzzParse -fuzztime=10s ./engine/safetensors/
 	go test -run=NONE -fuzz=FuzzUnmarshalGenerator -fuzztime=10s ./cyclegan/
 
-# Benchmarks: every engine kernel natively and in headless Chromium, with the
-# SIMD kernels and the scalar ones, three runs each, tabulated as medians in
-# .bench/engine.md; then a training step of preset S natively and in the
-# browser (allocations included).
+# Benchmarks, all in one run on this machine, written to cyclegan/BENCHMARKS.md
+# (cmd/benchtable -report; raw outputs in .bench/):
+#  - every engine kernel natively and in headless Chromium, SIMD and scalar,
+#    three runs each (also tabulated alone in .bench/engine.md);
+#  - a training step natively (the CLI's Trainer.Step; allocations included)
+#    for presets S and M and M's networks at 64 and 256 px;
+#  - training in real Web Workers in Chromium (the app's engine worker, and its
+#    peer for two workers) for S and M, three runs each, and at 64 and 256 px;
+#    webcam frames through the engine worker with M's generator;
+#  - the reference PyTorch iteration with 2 threads (Debian's python3-torch;
+#    skipped with a note when it is not installed).
 BENCH_FLAGS := -run=NONE -bench=. -count=3
+PYTORCH_SPEED := /usr/bin/python3 cmd/cyclegan/testdata/pytorch_speed.py --threads 2
 bench: tools
 	mkdir -p $(BENCH_DIR)
+	{ echo "date: $$(date -u '+%Y-%m-%d %H:%M UTC')"; \
+	  echo "machine: $$(nproc) cores, $$(free -g | awk '/^Mem:/ {print $$2}') GB"; \
+	  echo "cpu: $$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"; \
+	  echo "go: $$(go version) GOEXPERIMENT=$(GOEXPERIMENT)"; \
+	  echo "chromium: $$($(SYSTEM_CHROMIUM) --version 2>/dev/null)"; \
+	  echo "load before: $$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)"; } > $(BENCH_DIR)/env.txt
 	go test $(BENCH_FLAGS) -benchmem ./engine/... | tee $(BENCH_DIR)/native.txt
 	$(SCALAR) go test $(BENCH_FLAGS) -benchmem ./engine/... | tee $(BENCH_DIR)/native-scalar.txt
 	$(WASM) go test $(BENCH_FLAGS) ./engine/... | tee $(BENCH_DIR)/wasm.txt
 	$(WASM_SCALAR) go test $(BENCH_FLAGS) ./engine/... | tee $(BENCH_DIR)/wasm-scalar.txt
 	go run ./cmd/benchtable -metric GFLOP/s "native SIMD (2 cores)=$(BENCH_DIR)/native.txt" \
 		"native scalar (2 cores)=$(BENCH_DIR)/native-scalar.txt" "browser SIMD (1 core)=$(BENCH_DIR)/wasm.txt" \
-		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" | tee $(BENCH_DIR)/engine.md
-	go test -run=NONE -bench=TrainerStep_S -benchtime=5x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
-	$(WASM) go test -run=NONE -bench=TrainerStep_S -benchtime=3x -count=3 ./cyclegan/ | tee $(BENCH_DIR)/step-wasm.txt
-	go run ./cmd/benchtable -metric s/iter "native (2 cores)=$(BENCH_DIR)/step-native.txt" \
-		"browser (1 core)=$(BENCH_DIR)/step-wasm.txt" | tee $(BENCH_DIR)/step.md
+		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" > $(BENCH_DIR)/engine.md
+	go test -run=NONE -bench=TrainerStep -benchtime=3x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
+	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_' -benchtime=1x -count=3 -timeout=60m ./wasm/ | tee $(BENCH_DIR)/browser.txt
+	$(WASM) go test -run=NONE -bench='BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
+	if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+		echo "torch: $$(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), 2 threads" >> $(BENCH_DIR)/env.txt; \
+		{ $(PYTORCH_SPEED) --size 64 --ngf 16 --blocks 3 --iters 20 --bench-name PyTorch_S; \
+		  $(PYTORCH_SPEED) --size 128 --ngf 32 --blocks 6 --iters 10 --warmup 3 --bench-name PyTorch_M; \
+		  $(PYTORCH_SPEED) --size 64 --ngf 32 --blocks 6 --iters 20 --bench-name PyTorch_M64px; \
+		  $(PYTORCH_SPEED) --size 256 --ngf 32 --blocks 6 --iters 4 --warmup 2 --bench-name PyTorch_M256px; \
+		} | tee $(BENCH_DIR)/pytorch.txt; \
+	else \
+		echo "torch: not installed (apt-get install python3-torch), its column is empty" | tee -a $(BENCH_DIR)/env.txt; \
+		: > $(BENCH_DIR)/pytorch.txt; \
+	fi
+	echo "load after: $$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)" >> $(BENCH_DIR)/env.txt
+	go run ./cmd/benchtable -report $(BENCH_DIR) -o cyclegan/BENCHMARKS.md
+	cat cyclegan/BENCHMARKS.md
 
 tools: chromium $(BIN)/chromium $(BIN)/go_js_wasm_exec
 

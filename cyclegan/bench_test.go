@@ -39,5 +39,13 @@ func benchStep(b *testing.B, cfg Config) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/iter")
 }
 
+// atSize is cfg at another image size (the scaling rows of make bench).
+func atSize(cfg Config, size int) Config {
+	cfg.CropSize, cfg.LoadSize = size, size+size/8
+	return cfg
+}
+
 func BenchmarkTrainerStep_S_64px_ngf16_3blocks(b *testing.B)  { benchStep(b, presetS()) }
 func BenchmarkTrainerStep_M_128px_ngf32_6blocks(b *testing.B) { benchStep(b, presetM()) }
+func BenchmarkTrainerStep_M64px(b *testing.B)                 { benchStep(b, atSize(presetM(), 64)) }
+func BenchmarkTrainerStep_M256px(b *testing.B)                { benchStep(b, atSize(presetM(), 256)) }

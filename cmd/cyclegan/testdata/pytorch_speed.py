@@ -57,6 +57,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--identity", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bench-name", default="",
+                    help="also print the median as a Go benchmark line, BenchmarkNAME 1 <median> s/iter (for make bench)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -101,6 +103,8 @@ def main():
     # OpenMP threads' spin-waiting.
     print(f"cpu: median {statistics.median(cpu):.4f} s/iter  mean {statistics.mean(cpu):.4f} s/iter")
     print("per iteration: " + " ".join(f"{t:.4f}" for t in times))
+    if args.bench_name:
+        print(f"Benchmark{args.bench_name} 1 {statistics.median(times):.6f} s/iter")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func write(t *testing.T, dir, name, text string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTableMedians: one row per benchmark in order of appearance, the
+// median of its runs per column, "–" where a column lacks it.
+func TestTableMedians(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.txt", "goos: js\nBenchmarkX/Forward-2   3  100 ns/op  7.0 GFLOP/s\nBenchmarkX/Forward-2 3 100 ns/op 9.0 GFLOP/s\n"+
+		"BenchmarkX/Forward-2 3 100 ns/op 8.0 GFLOP/s\nBenchmarkY 1 5 ns/op 1.5 GFLOP/s\nPASS\n")
+	write(t, dir, "b.txt", "BenchmarkY 1 5 ns/op 2.0 GFLOP/s\nBenchmarkY 1 5 ns/op 4.0 GFLOP/s\n")
+	var out strings.Builder
+	if err := table(&out, "GFLOP/s", []string{"a=" + filepath.Join(dir, "a.txt"), "b=" + filepath.Join(dir, "b.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| X/Forward | 8 | – |", "| Y | 1.5 | 3 |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("no %q in\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReport: the figures of each section come from the right benchmark
+// and unit, and the targets are judged from them.
+func TestReport(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "env.txt", "date: 2026-11-26\ncpu: Test CPU\n")
+	write(t, dir, "browser.txt", strings.Join([]string{
+		"BenchmarkBrowserTrain_S_1worker 1 1 ns/op 300 MB-engine 2.0 s/iter",
+		"BenchmarkBrowserTrain_S_1worker 1 1 ns/op 300 MB-engine 2.2 s/iter",
+		"BenchmarkBrowserTrain_S_1worker 1 1 ns/op 300 MB-engine 9.0 s/iter",
+		"BenchmarkBrowserTrain_S_2workers 1 1 ns/op 310 MB-engine 320 MB-peer 1.1 s/iter",
+		"BenchmarkBrowserTrain_M_1worker 1 1 ns/op 700 MB-engine 8.0 s/iter",
+		"BenchmarkBrowserTrain_M_2workers 1 1 ns/op 720 MB-engine 730 MB-peer 5.0 s/iter",
+		"BenchmarkBrowserFrame_M_128px 1 1 ns/op 6.5 frames/s 120 ms-engine",
+	}, "\n"))
+	write(t, dir, "pytorch.txt", "torch 1.13\nBenchmarkPyTorch_M 1 2.000000 s/iter\nBenchmarkPyTorch_S 1 0.5 s/iter\n")
+	write(t, dir, "step-native.txt", "BenchmarkTrainerStep_M_128px_ngf32_6blocks-2 3 1 ns/op 3.0 s/iter 0 B/op 0 allocs/op\n")
+	write(t, dir, "wasm.txt", "BenchmarkConv2D_3x3_128to128_32px/Forward 3 1 ns/op 16 GFLOP/s\n"+
+		"BenchmarkConv2D_3x3_128to128_32px/BackwardInput 3 1 ns/op 15.5 GFLOP/s\n"+
+		"BenchmarkConv2D_3x3_128to128_32px/BackwardWeight 3 1 ns/op 14 GFLOP/s\n")
+	var out strings.Builder
+	if err := report(&out, dir); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"- cpu: Test CPU",
+		"| S | 2.200 | 1.100 | 2.00× | – | 0.500 | 2.20× |", // median of 2.0, 2.2, 9.0
+		"| M | 8.000 | 5.000 | 1.60× | 3.000 | 2.000 | 2.50× |",
+		"| M (128 px, ngf 32) | 700 MB | 720 MB | 730 MB |",
+		"**6.5 frames/s**",
+		"| 16.0 / 15.5 / 14.0 | **not met** |",
+		"| M, browser, all workers ≤ 2× PyTorch s/iter | 2.50× | **not met** |",
+		"| M generator, 128 px frames ≥ 5 frames/s | 6.5 | met |",
+		"| 0 allocs/op | met |",
+		"| two workers ≥ 1.7× one (S / M) | 2.00× / 1.60× | **not met** |",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("no %q in the report", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(s)
+	}
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// The report of `make bench` (-report DIR): everything the run measured, in
+// one Markdown document. DIR holds the raw outputs the Makefile wrote:
+//
+//	native.txt native-scalar.txt wasm.txt wasm-scalar.txt  engine kernels
+//	step-native.txt   cyclegan TrainerStep_* (native, the CLI's step)
+//	browser.txt       wasm BrowserTrain_* and BrowserFrame_* (real workers)
+//	pytorch.txt       pytorch_speed.py --bench-name lines
+//	env.txt           the machine, versions and load, as KEY: VALUE lines
+
+// samples are one output's measurements: benchmark → unit → values, and
+// the benchmarks in order of appearance.
+type samples struct {
+	m     map[string]map[string][]float64
+	order []string
+}
+
+func readSamples(path string) (samples, error) {
+	out := samples{m: map[string]map[string][]float64{}}
+	f, err := os.Open(path)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		m := benchLine.FindStringSubmatch(sc.Text())
+		if m == nil {
+			continue
+		}
+		bench := strings.TrimPrefix(m[1], "Benchmark")
+		fields := strings.Fields(m[2])
+		for i := 0; i+1 < len(fields); i += 2 {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				continue
+			}
+			if out.m[bench] == nil {
+				out.m[bench] = map[string][]float64{}
+				out.order = append(out.order, bench)
+			}
+			out.m[bench][fields[i+1]] = append(out.m[bench][fields[i+1]], v)
+		}
+	}
+	return out, sc.Err()
+}
+
+// get is the median of bench's unit, NaN when not measured.
+func (s samples) get(bench, unit string) float64 {
+	v := s.m[bench][unit]
+	if len(v) == 0 {
+		return math.NaN()
+	}
+	return median(v)
+}
+
+func (s samples) runs(bench, unit string) int { return len(s.m[bench][unit]) }
+
+func cell(v float64, format string) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func readEnv(path string) map[string]string {
+	env := map[string]string{}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return env
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			env[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return env
+}
+
+// report writes the whole benchmark document for the outputs in dir.
+func report(w io.Writer, dir string) error {
+	load := func(name string) samples {
+		s, err := readSamples(filepath.Join(dir, name))
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "benchtable: %v (its rows stay empty)\n", err)
+		}
+		return s
+	}
+	native, browser, torch := load("step-native.txt"), load("browser.txt"), load("pytorch.txt")
+	env := readEnv(filepath.Join(dir, "env.txt"))
+
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("# Benchmarks\n\n")
+	p("Written by `make bench` (`cmd/benchtable -report`) from one run on one machine, every\n")
+	p("column measured in the same run, one after the other. Do not edit: run `make bench`.\n\n")
+	for _, k := range []string{"date", "machine", "cpu", "go", "chromium", "torch", "load before", "load after"} {
+		if v, ok := env[k]; ok {
+			p("- %s: %s\n", k, v)
+		}
+	}
+	p("\nPresets: **S** is 64 px, ngf 16, 3 residual blocks; **M** is 128 px, ngf 32, 6 blocks;\n")
+	p("both with ndf 64, 3-layer PatchGAN, identity loss 0.5, batch 1, pool 50. *Browser*\n")
+	p("is headless Chromium, the app's engine worker (and, for two workers, its peer) booted\n")
+	p("from the test binary exactly as the page boots them, training the demo data\n")
+	p("(`wasm/bench_test.go`); *native* is the CLI's training step (`cyclegan.Trainer.Step`,\n")
+	p("`cyclegan/bench_test.go`, random images, both cores); *PyTorch* is the reference\n")
+	p("implementation's iteration in Debian's PyTorch with 2 threads\n")
+	p("(`cmd/cyclegan/testdata/pytorch_speed.py`, random images). Seconds per iteration are\n")
+	p("medians over the runs; each browser run times 8–20 consecutive iterations after a\n")
+	p("warm-up.\n\n")
+
+	type preset struct{ name, browser1, browser2, native, torch string }
+	presets := []preset{
+		{"S", "BrowserTrain_S_1worker", "BrowserTrain_S_2workers", "TrainerStep_S_64px_ngf16_3blocks", "PyTorch_S"},
+		{"M", "BrowserTrain_M_1worker", "BrowserTrain_M_2workers", "TrainerStep_M_128px_ngf32_6blocks", "PyTorch_M"},
+	}
+	p("## Seconds per training iteration\n\n")
+	p("| preset | browser, 1 worker | browser, 2 workers | 2 workers' speed-up | native CLI (2 cores) | PyTorch (2 threads) | browser 2 workers ÷ PyTorch |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	speedup := map[string]float64{}
+	vsTorch := map[string]float64{}
+	for _, pr := range presets {
+		b1, b2 := browser.get(pr.browser1, "s/iter"), browser.get(pr.browser2, "s/iter")
+		nt, pt := native.get(pr.native, "s/iter"), torch.get(pr.torch, "s/iter")
+		speedup[pr.name], vsTorch[pr.name] = b1/b2, b2/pt
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(b2, "%.3f"), cell(b1/b2, "%.2f×"),
+			cell(nt, "%.3f"), cell(pt, "%.3f"), cell(b2/pt, "%.2f×"))
+	}
+	p("\n(runs: browser %d, native %d, PyTorch %d per cell)\n\n",
+		browser.runs("BrowserTrain_M_2workers", "s/iter"), native.runs("TrainerStep_M_128px_ngf32_6blocks", "s/iter"),
+		torch.runs("PyTorch_M", "s/iter"))
+
+	p("## Growth with image size (M's networks: ngf 32, 6 blocks)\n\n")
+	p("| size | browser, 1 worker | browser, 2 workers | native CLI | PyTorch | browser 1 worker ÷ its 64 px |\n|---|---:|---:|---:|---:|---:|\n")
+	sizes := []struct {
+		px                     int
+		b1, b2, native, torchN string
+	}{
+		{64, "BrowserTrain_M64px_1worker", "", "TrainerStep_M64px", "PyTorch_M64px"},
+		{128, "BrowserTrain_M_1worker", "BrowserTrain_M_2workers", "TrainerStep_M_128px_ngf32_6blocks", "PyTorch_M"},
+		{256, "BrowserTrain_M256px_1worker", "BrowserTrain_M256px_2workers", "TrainerStep_M256px", "PyTorch_M256px"},
+	}
+	base := browser.get(sizes[0].b1, "s/iter")
+	for _, s := range sizes {
+		b1 := browser.get(s.b1, "s/iter")
+		p("| %d px | %s | %s | %s | %s | %s |\n", s.px, cell(b1, "%.3f"), cell(browser.get(s.b2, "s/iter"), "%.3f"),
+			cell(native.get(s.native, "s/iter"), "%.3f"), cell(torch.get(s.torchN, "s/iter"), "%.3f"), cell(b1/base, "%.2f×"))
+	}
+	p("\nPixels grow 4× per row; so does the work of every convolution.\n\n")
+
+	p("## Peak memory of the workers\n\n")
+	p("The size of each worker's WebAssembly memory after training (it never shrinks: the peak).\n\n")
+	p("| run | 1 worker | 2 workers: engine worker | 2 workers: peer |\n|---|---:|---:|---:|\n")
+	for _, r := range []struct{ name, one, two string }{
+		{"S (64 px, ngf 16)", "BrowserTrain_S_1worker", "BrowserTrain_S_2workers"},
+		{"M (128 px, ngf 32)", "BrowserTrain_M_1worker", "BrowserTrain_M_2workers"},
+		{"256 px, ngf 32, 6 blocks", "BrowserTrain_M256px_1worker", "BrowserTrain_M256px_2workers"},
+	} {
+		p("| %s | %s | %s | %s |\n", r.name, cell(browser.get(r.one, "MB-engine"), "%.0f MB"),
+			cell(browser.get(r.two, "MB-engine"), "%.0f MB"), cell(browser.get(r.two, "MB-peer"), "%.0f MB"))
+	}
+
+	fps := browser.get("BrowserFrame_M_128px", "frames/s")
+	p("\n## Webcam translation\n\n")
+	p("M's generator (ngf 32, 6 blocks) on 128 px frames sent to the engine worker as the page\n")
+	p("sends them (an ImageBitmap in, RGBA out), one after the other: **%s frames/s**; the\n", cell(fps, "%.1f"))
+	p("engine's share of each frame %s ms.\n\n", cell(browser.get("BrowserFrame_M_128px", "ms-engine"), "%.0f"))
+
+	kernels := func(unit string) {
+		args := []string{
+			"native SIMD (2 cores)=" + filepath.Join(dir, "native.txt"),
+			"native scalar (2 cores)=" + filepath.Join(dir, "native-scalar.txt"),
+			"browser SIMD (1 core)=" + filepath.Join(dir, "wasm.txt"),
+			"browser scalar (1 core)=" + filepath.Join(dir, "wasm-scalar.txt"),
+		}
+		table(w, unit, args)
+	}
+	p("## Convolution kernels, GFLOP/s\n\n")
+	p("Each pass of every convolution shape of M's generator and the discriminator, and the\n")
+	p("plain GEMM of REFERENCE.md §3 (`engine/bench_test.go`, see `engine/BENCHMARKS.md`).\n\n")
+	kernels("GFLOP/s")
+	kg := map[string]float64{}
+	if s, err := readSamples(filepath.Join(dir, "wasm.txt")); err == nil {
+		for _, pass := range []string{"Forward", "BackwardInput", "BackwardWeight"} {
+			kg[pass] = s.get("Conv2D_3x3_128to128_32px/"+pass, "GFLOP/s")
+		}
+	}
+	allocs := native.get("TrainerStep_M_128px_ngf32_6blocks", "allocs/op")
+
+	p("\n## Targets\n\n| target | measured | |\n|---|---|---|\n")
+	mark := func(ok bool, v float64) string {
+		switch {
+		case math.IsNaN(v):
+			return "not measured"
+		case ok:
+			return "met"
+		}
+		return "**not met**"
+	}
+	minK := math.Min(kg["Forward"], math.Min(kg["BackwardInput"], kg["BackwardWeight"]))
+	p("| browser, 1 core: 3×3 128→128 at 32×32 ≥ 15 GFLOP/s, each pass | %s / %s / %s | %s |\n",
+		cell(kg["Forward"], "%.1f"), cell(kg["BackwardInput"], "%.1f"), cell(kg["BackwardWeight"], "%.1f"), mark(minK >= 15, minK))
+	p("| M, browser, all workers ≤ 2× PyTorch s/iter | %s | %s |\n", cell(vsTorch["M"], "%.2f×"), mark(vsTorch["M"] <= 2, vsTorch["M"]))
+	p("| M generator, 128 px frames ≥ 5 frames/s | %s | %s |\n", cell(fps, "%.1f"), mark(fps >= 5, fps))
+	p("| steady-state training step allocates nothing (native, M) | %s allocs/op | %s |\n", cell(allocs, "%.0f"), mark(allocs == 0, allocs))
+	p("| two workers ≥ 1.7× one (S / M) | %s / %s | %s |\n", cell(speedup["S"], "%.2f×"), cell(speedup["M"], "%.2f×"),
+		mark(speedup["S"] >= 1.7 && speedup["M"] >= 1.7, math.Min(speedup["S"], speedup["M"])))
+	return nil
+}
