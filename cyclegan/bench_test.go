@@ -49,3 +49,17 @@ func BenchmarkTrainerStep_S_64px_ngf16_3blocks(b *testing.B)  { benchStep(b, pre
 func BenchmarkTrainerStep_M_128px_ngf32_6blocks(b *testing.B) { benchStep(b, presetM()) }
 func BenchmarkTrainerStep_M64px(b *testing.B)                 { benchStep(b, atSize(presetM(), 64)) }
 func BenchmarkTrainerStep_M256px(b *testing.B)                { benchStep(b, atSize(presetM(), 256)) }
+
+// BenchmarkTranslate_M_128px: one 128 px frame through M's generator
+// (ngf 32, 6 blocks), as the webcam translates it.
+func BenchmarkTranslate_M_128px(b *testing.B) {
+	g := NewGenerator(32, 6)
+	x, _ := randomPair(1, 128)
+	TranslateTensor(g, x)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		TranslateTensor(g, x)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}

@@ -19,6 +19,33 @@ func Translate(g *Generator, img image.Image) *image.NRGBA {
 // TranslateTensor runs g on x [1, 3, H, W] of any size, padding as
 // Translate does, and returns [1, 3, H, W].
 func TranslateTensor(g *Generator, x *engine.Tensor) *engine.Tensor {
+	return translateOn(nil, g, x)
+}
+
+// A Translator translates image after image (webcam frames) without
+// allocating once it has seen their size: the activations live on its
+// tape and are reused from call to call. The zero value is ready. It is
+// not safe for concurrent use, nor to use while the generator trains.
+type Translator struct {
+	tp *engine.Tape
+}
+
+// Translate is TranslateTensor; the result is valid until the next call.
+func (tr *Translator) Translate(g *Generator, x *engine.Tensor) *engine.Tensor {
+	if tr.tp == nil {
+		tr.tp = engine.NewTape()
+	}
+	tr.tp.Reset()
+	// Nothing requires a gradient, so the tape holds activations only.
+	params := g.Parameters()
+	grad := len(params) > 0 && params[0].Tensor.RequiresGrad
+	SetRequiresGrad(g, false)
+	defer SetRequiresGrad(g, grad)
+	return translateOn(tr.tp, g, x)
+}
+
+// translateOn is TranslateTensor with the activations on tp (nil: the heap).
+func translateOn(tp *engine.Tape, g *Generator, x *engine.Tensor) *engine.Tensor {
 	_, _, h, w := x.Dims()
 	// Multiples of 4, and at least 8 so the residual blocks' reflection
 	// padding (at a quarter of the size) has a pixel to reflect.
@@ -27,7 +54,7 @@ func TranslateTensor(g *Generator, x *engine.Tensor) *engine.Tensor {
 	if ph != h || pw != w {
 		in = padReflect(x, ph, pw)
 	}
-	y := g.Forward(nil, in)
+	y := g.Forward(tp, in)
 	if ph == h && pw == w {
 		return y
 	}

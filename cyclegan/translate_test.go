@@ -38,3 +38,29 @@ func TestTranslateTensorWithoutPadding(t *testing.T) {
 		t.Fatalf("shape %v", y.Shape)
 	}
 }
+
+// A Translator gives TranslateTensor's pixels, frame after frame and across
+// sizes, allocates nothing once it has seen a size, and leaves the
+// generator's parameters requiring gradients as they did.
+func TestTranslatorReusesMemory(t *testing.T) {
+	g := NewGenerator(4, 2)
+	InitWeights(g, rand.New(rand.NewPCG(5, 6)))
+	var tr Translator
+	for _, hw := range [][2]int{{16, 16}, {12, 20}, {16, 16}, {10, 14}} {
+		x := newImageHW(hw[0], hw[1])
+		want := TranslateTensor(g, x)
+		got := tr.Translate(g, x)
+		if !equal(got.Data, want.Data) || got.Shape[2] != hw[0] || got.Shape[3] != hw[1] {
+			t.Fatalf("%v: the Translator differs from TranslateTensor", hw)
+		}
+	}
+	for _, p := range g.Parameters() {
+		if !p.Tensor.RequiresGrad {
+			t.Fatalf("%s no longer requires a gradient", p.Name)
+		}
+	}
+	x := newImageHW(16, 16)
+	if n := testing.AllocsPerRun(5, func() { tr.Translate(g, x) }); n > 2 {
+		t.Fatalf("%v allocations a frame, want at most 2 (the parameter list)", n)
+	}
+}

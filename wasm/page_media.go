@@ -92,9 +92,14 @@ type pageWebcam struct {
 	stream js.Value
 	stop   chan struct{}
 	// out receives the MsgFrameOut answers; the loop has at most one
-	// frame in flight.
-	out chan js.Value
-	req int
+	// frame in flight per engine worker (the engine worker hands every
+	// other frame to its peer), sent times by req.
+	out      chan js.Value
+	req      int
+	inFlight map[int]time.Time
+	// lastShown is the req of the newest frame drawn: an answer to an
+	// older one, overtaken, is dropped.
+	lastShown int
 	// times of the last frames shown, for #webcam-fps.
 	shown []time.Time
 }
@@ -114,7 +119,7 @@ func (p *pageUI) setupWebcam() {
 			p.setStatus("Webcam off.", "info")
 			return
 		}
-		cam := &pageWebcam{stop: make(chan struct{}), out: make(chan js.Value, 4)}
+		cam := &pageWebcam{stop: make(chan struct{}), out: make(chan js.Value, 4), inFlight: map[int]time.Time{}}
 		p.cam = cam
 		p.button("webcam").SetTextContent("Stop webcam")
 		go p.runWebcam(cam)
@@ -205,6 +210,21 @@ func (p *pageUI) runWebcam(cam *pageWebcam) {
 			continue
 		}
 		waiting = false
+		for r, sent := range cam.inFlight {
+			if time.Since(sent) > pageWebcamTimeout {
+				delete(cam.inFlight, r) // lost: do not wait for it
+			}
+		}
+		if len(cam.inFlight) >= max(1, p.workerCount) {
+			select {
+			case <-cam.stop:
+				return
+			case m := <-cam.out:
+				p.takeFrame(cam, m)
+			case <-time.After(250 * time.Millisecond):
+			}
+			continue
+		}
 		bitmap, err := await(js.Global().Call("createImageBitmap", video))
 		if err != nil {
 			time.Sleep(100 * time.Millisecond)
@@ -225,24 +245,21 @@ func (p *pageUI) runWebcam(cam *pageWebcam) {
 			"bitmap":    bitmap,
 			"size":      size,
 		}, bitmap)
-		timeout := time.NewTimer(pageWebcamTimeout)
-	wait:
-		for {
-			select {
-			case <-cam.stop:
-				timeout.Stop()
-				return
-			case <-timeout.C:
-				break wait
-			case m := <-cam.out:
-				if pageInt(m, "req") != cam.req {
-					continue // a late answer to a frame that timed out
-				}
-				timeout.Stop()
-				p.showFrame(cam, m)
-				break wait
-			}
-		}
+		cam.inFlight[cam.req] = time.Now()
+	}
+}
+
+// takeFrame settles the answer m to a frame in flight, drawing it unless a
+// newer frame is already shown.
+func (p *pageUI) takeFrame(cam *pageWebcam, m js.Value) {
+	req := pageInt(m, "req")
+	if _, ok := cam.inFlight[req]; !ok {
+		return // a late answer to a frame given up on
+	}
+	delete(cam.inFlight, req)
+	if req > cam.lastShown {
+		cam.lastShown = req
+		p.showFrame(cam, m)
 	}
 }
 

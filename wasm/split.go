@@ -63,6 +63,13 @@ const (
 	splitPool = "splitPool"
 	// splitError ← {text}: the peer could not do what it was asked.
 	splitError = "splitError"
+
+	// peerFrame → {req, bitmap: ImageBitmap, size, direction[, gen:
+	// ArrayBuffer]}: translate a webcam frame with the generator of that
+	// direction (gen: its weights, when they changed). ← MsgFrameOut as the
+	// page wants it, or peerFrameError {req, direction, text}.
+	peerFrame      = "peerFrame"
+	peerFrameError = "peerFrameError"
 )
 
 // PeerRoleEnv is the environment variable (worker.js boot message, env)
@@ -96,13 +103,19 @@ type portConn struct {
 	in      *inbox
 	pending []js.Value
 	onMsg   js.Func
+	// intercept, when set, sees every message first, in the callback: a
+	// message it takes (returns true for) is not queued.
+	intercept func(js.Value) bool
 }
 
 func newPortConn(port js.Value) *portConn {
 	c := &portConn{port: port, in: &inbox{wake: make(chan struct{}, 1)}}
 	c.onMsg = js.FuncOf(func(this js.Value, args []js.Value) any {
 		if len(args) > 0 {
-			c.in.push(args[0].Get("data"))
+			m := args[0].Get("data")
+			if c.intercept == nil || !c.intercept(m) {
+				c.in.push(m)
+			}
 		}
 		return nil
 	})
@@ -348,10 +361,15 @@ func RunPeer() {
 	}
 }
 
-// peer is half 1 of the engine worker's two-worker runs.
+// peer is half 1 of the engine worker's two-worker runs, and translates
+// webcam frames for it when it does not train.
 type peer struct {
 	conn  *portConn
 	split *cyclegan.SplitTrainer
+
+	gens   map[string]*cyclegan.Generator // by direction
+	frames cyclegan.Translator
+	dec    decoder
 
 	real, otherFake        *engine.Tensor
 	otherGradG, otherGradD []float32
@@ -370,6 +388,10 @@ func (p *peer) handle(m js.Value) {
 		}
 	}()
 	typ := str(m.Get("type"))
+	if typ == peerFrame {
+		p.frame(m)
+		return
+	}
 	if typ != splitInit && typ != splitPool && p.split == nil {
 		p.fail(fmt.Errorf("%s before %s", typ, splitInit))
 		return
@@ -451,4 +473,40 @@ func (p *peer) discriminatorHalf(m js.Value) error {
 	d := float32sToJS(gradD)
 	p.conn.send(splitGradD, map[string]any{"grad": d}, d)
 	return nil
+}
+
+// frame translates a webcam frame for the engine worker (peerFrame).
+func (p *peer) frame(m js.Value) {
+	req, dir, bm := m.Get("req"), str(m.Get("direction")), m.Get("bitmap")
+	defer func() {
+		if bm.Type() == js.TypeObject && bm.Get("close").Type() == js.TypeFunction {
+			bm.Call("close")
+		}
+	}()
+	err := func() error {
+		if gen := m.Get("gen"); gen.Type() == js.TypeObject {
+			g, err := cyclegan.UnmarshalGenerator(bytesFromJS(gen), "")
+			if err != nil {
+				return err
+			}
+			if p.gens == nil {
+				p.gens = map[string]*cyclegan.Generator{}
+			}
+			p.gens[dir] = g
+		}
+		g := p.gens[dir]
+		if g == nil {
+			return fmt.Errorf("the second worker has no %s generator", dir)
+		}
+		size := m.Get("size").Int()
+		pix, ms, err := translateFrame(&p.dec, &p.frames, g, bm, size)
+		if err != nil {
+			return err
+		}
+		p.conn.send(MsgFrameOut, map[string]any{"req": req, "width": size, "height": size, "pixels": pix, "ms": ms, "worker": 2}, pix)
+		return nil
+	}()
+	if err != nil {
+		p.conn.send(peerFrameError, map[string]any{"req": req, "direction": dir, "text": err.Error()})
+	}
 }

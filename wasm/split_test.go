@@ -4,10 +4,12 @@ package wasm
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"syscall/js"
 	"testing"
+	"time"
 
 	"github.com/cyclegan-wasm/cyclegan/cyclegan"
 )
@@ -201,5 +203,72 @@ func TestSplitPeerFailure(t *testing.T) {
 	h.noErrors(m)
 	if h.w.trainer.Iteration != 12 || h.w.state != stateIdle {
 		t.Fatalf("ended at iteration %d in state %s", h.w.trainer.Iteration, h.w.state)
+	}
+}
+
+// TestSplitFramesOnPeer: when not training, the engine worker hands a
+// webcam frame to its idle peer, translates the next itself, and both
+// answers reach the page with the same pixels as a translation here.
+func TestSplitFramesOnPeer(t *testing.T) {
+	h := newHarness(t, nil)
+	inProcessPeer(t, h)
+	g := cyclegan.NewGenerator(4, 1)
+	cyclegan.InitWeights(g, rand.New(rand.NewPCG(1, 2)))
+	bin, err := cyclegan.MarshalGenerator(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(MsgImport, map[string]any{"name": "G_A.safetensors", "bytes": bytesToJS(bin)})
+	if h.w.bareGA == nil {
+		t.Fatalf("import: %s", h.describe(0))
+	}
+
+	const size = 16
+	px := make([]byte, 20*20*4)
+	for i := range px {
+		px[i] = byte(i*31 + i/7)
+	}
+	data := js.Global().Get("Uint8ClampedArray").New(len(px))
+	js.CopyBytesToJS(data, px)
+	img := js.Global().Get("ImageData").New(data, 20, 20)
+	bitmap := func() js.Value {
+		bm, err := await(js.Global().Call("createImageBitmap", img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bm
+	}
+	want, _, err := translateFrame(&decoder{}, &cyclegan.Translator{}, g, bitmap(), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := h.mark()
+	for req := 1; req <= 2; req++ {
+		h.send(MsgFrame, map[string]any{"req": req, "direction": "AtoB", "bitmap": bitmap(), "size": size})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(h.since(m, MsgFrameOut)) < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // the peer's goroutine and the port's callback run
+	}
+	outs := h.since(m, MsgFrameOut)
+	if len(outs) != 2 {
+		t.Fatalf("%d frames answered: %s", len(outs), h.describe(m))
+	}
+	h.noErrors(m)
+	byPeer := 0
+	for _, o := range outs {
+		if o.Get("worker").Type() == js.TypeNumber && o.Get("worker").Int() == 2 {
+			byPeer++
+			if o.Get("req").Int() != 1 {
+				t.Fatalf("the peer answered frame %d, want 1", o.Get("req").Int())
+			}
+		}
+		if !slices.Equal(bytesFromJS(o.Get("pixels")), bytesFromJS(want)) {
+			t.Fatalf("frame %d: pixels differ from the translation here", o.Get("req").Int())
+		}
+	}
+	if byPeer != 1 {
+		t.Fatalf("%d frames translated by the peer, want 1", byPeer)
 	}
 }

@@ -208,6 +208,13 @@ type worker struct {
 	peerOff bool
 	split   *splitCoordinator
 
+	// Webcam frames: frames translates them here without allocating; when
+	// not training, every other frame goes to the peer (framePeer), which
+	// holds the generators of peerGens.
+	frames        cyclegan.Translator
+	peerFrameBusy bool
+	peerGens      map[string]peerGen
+
 	// Reporting.
 	progressEvery, previewEvery time.Duration
 	lastProgress, lastPreview   time.Time
@@ -415,6 +422,7 @@ func (w *worker) handle(msg js.Value) {
 	case MsgPeers:
 		if ports := msg.Get("ports"); ports.Type() == js.TypeObject && ports.Length() > 0 && w.peer == nil {
 			w.peer = newPortConn(ports.Index(0))
+			w.peer.intercept = w.peerFrameOut
 		}
 	case MsgWorkers:
 		if c := msg.Get("count"); c.Type() == js.TypeNumber {
@@ -1072,21 +1080,34 @@ func (w *worker) frame(msg js.Value) {
 		fail("Cannot translate the camera: the frame has no pixels.")
 		return
 	}
-	start := time.Now()
-	rw, rh := fitForLoad(bm.Get("width").Int(), bm.Get("height").Int(), size)
-	img, err := w.tdec.draw(bm, rw, rh)
+	if w.framePeer(msg, g, size) {
+		bm = js.Undefined() // transferred to the peer, which closes it
+		return
+	}
+	pix, ms, err := translateFrame(w.tdec, &w.frames, g, bm, size)
 	if err != nil {
 		fail("Cannot translate the camera: %v.", err)
 		return
+	}
+	w.send(MsgFrameOut, map[string]any{"req": req, "width": size, "height": size, "pixels": pix, "ms": ms}, pix)
+}
+
+// translateFrame draws the ImageBitmap bm at size×size and translates it
+// with g on tr; it returns the RGBA pixels (an ArrayBuffer) and the time it
+// took in milliseconds.
+func translateFrame(dec *decoder, tr *cyclegan.Translator, g *cyclegan.Generator, bm js.Value, size int) (js.Value, float64, error) {
+	start := time.Now()
+	rw, rh := fitForLoad(bm.Get("width").Int(), bm.Get("height").Int(), size)
+	img, err := dec.draw(bm, rw, rh)
+	if err != nil {
+		return js.Undefined(), 0, err
 	}
 	var in image.Image = img
 	if rw != size || rh != size {
 		in = cyclegan.Resize(img, size, size)
 	}
-	out := cyclegan.Translate(g, in)
-	ms := float64(time.Since(start).Microseconds()) / 1000
-	pix := bytesToJS(out.Pix)
-	w.send(MsgFrameOut, map[string]any{"req": req, "width": size, "height": size, "pixels": pix, "ms": ms}, pix)
+	out := cyclegan.TensorToImage(tr.Translate(g, cyclegan.ImageToTensorSize(in, size, size)))
+	return bytesToJS(out.Pix), float64(time.Since(start).Microseconds()) / 1000, nil
 }
 
 // ---- Files.
@@ -1228,4 +1249,65 @@ func (w *worker) deleteModel(id string) {
 	}
 	w.status("info", "Deleted the saved model %q.", id)
 	w.postModels()
+}
+
+// ---- Webcam frames on the peer.
+
+// peerGen identifies the generator the peer holds for a direction: which
+// one, at which training iteration.
+type peerGen struct {
+	g         *cyclegan.Generator
+	iteration int
+}
+
+// framePeer hands the frame msg to the peer when the peer is idle and not
+// training; it reports whether it did. The peer gets the generator's
+// weights with the first frame after they changed.
+func (w *worker) framePeer(msg js.Value, g *cyclegan.Generator, size int) bool {
+	if w.peer == nil || w.peerOff || w.workers == 1 || w.training() || w.peerFrameBusy {
+		return false
+	}
+	dir := str(msg.Get("direction"))
+	it, _ := w.iteration()
+	id := peerGen{g, it}
+	bm := msg.Get("bitmap")
+	fields := map[string]any{"req": msg.Get("req"), "bitmap": bm, "size": size, "direction": dir}
+	transfer := []any{bm}
+	if w.peerGens[dir] != id {
+		b, err := cyclegan.MarshalGenerator(g, nil)
+		if err != nil {
+			return false
+		}
+		gen := bytesToJS(b)
+		fields["gen"] = gen
+		transfer = append(transfer, gen)
+		if w.peerGens == nil {
+			w.peerGens = map[string]peerGen{}
+		}
+		w.peerGens[dir] = id
+	}
+	w.peer.send(peerFrame, fields, transfer...)
+	w.peerFrameBusy = true
+	return true
+}
+
+// peerFrameOut passes the peer's answer to a frame on to the page, from
+// the port's message callback (it must not block); it reports whether m
+// was one.
+func (w *worker) peerFrameOut(m js.Value) bool {
+	switch str(m.Get("type")) {
+	case MsgFrameOut:
+		w.peerFrameBusy = false
+		w.post(m, []any{m.Get("pixels")})
+		return true
+	case peerFrameError:
+		w.peerFrameBusy = false
+		delete(w.peerGens, str(m.Get("direction"))) // resend the weights next time
+		if time.Since(w.frameErrAt) > 5*time.Second {
+			w.statusReq(m.Get("req"), "error", "Cannot translate the camera: %s.", str(m.Get("text")))
+			w.frameErrAt = time.Now()
+		}
+		return true
+	}
+	return false
 }
