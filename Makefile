@@ -111,6 +111,20 @@ bench: tools
 	cat cyclegan/BENCHMARKS.md
 
 tools: chromium $(BIN)/chromium $(BIN)/go_js_wasm_exec
+tools: wrangler
+
+# wrangler (npm, pinned by cmd/edge/package-lock.json) in cmd/edge/node_modules
+# (gitignored), for cmd/edge's test, which runs the sharing API under
+# `wrangler dev`. Without npm or the npm registry the test skips itself (and
+# would install wrangler itself when it can).
+WRANGLER_VERSION := 4.86.0
+.PHONY: wrangler
+wrangler:
+	@if [ "$$(cd cmd/edge && node -p 'require("wrangler/package.json").version' 2>/dev/null)" != $(WRANGLER_VERSION) ]; then \
+		echo "installing wrangler $(WRANGLER_VERSION) (npm ci in cmd/edge)"; \
+		(cd cmd/edge && npm ci --no-audit --no-fund) || \
+			echo "wrangler not installed (npm missing or the registry unreachable): cmd/edge's test will skip"; \
+	fi
 
 # Install Debian's Chromium only when it is absent.
 chromium:

@@ -61,8 +61,23 @@ func Handler(fsys fs.FS) http.Handler {
 	return &handler{fsys: fsys}
 }
 
+// APIPrefix is the path under which HandlerWithAPI mounts the API.
+const APIPrefix = "/api/"
+
+// HandlerWithAPI is Handler with an API mounted under APIPrefix: requests
+// for /api/… get the same security headers and then go to api, whatever
+// their method (the model-sharing API, share.NewHandler, answers there).
+// Everything else is served from fsys as by Handler. With a nil api it is
+// Handler, and /api/… answers 404 (no such file): a page can tell that
+// the server it came from has no API. cmd/serve and cmd/edge both serve
+// the site through it, so the two set the same headers.
+func HandlerWithAPI(fsys fs.FS, api http.Handler) http.Handler {
+	return &handler{fsys: fsys, api: api}
+}
+
 type handler struct {
 	fsys fs.FS
+	api  http.Handler // nil: no API
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +89,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Referrer-Policy", "no-referrer")
 
+	if h.api != nil && strings.HasPrefix(r.URL.Path, APIPrefix) {
+		h.api.ServeHTTP(w, r)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		hdr.Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)

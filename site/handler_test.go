@@ -196,3 +196,33 @@ func TestBundleRoundTrip(t *testing.T) {
 		t.Errorf("wasm = %q, want %q", b.Wasm, want)
 	}
 }
+
+// TestHandlerWithAPI: requests under /api/ go to the API, whatever their
+// method, with the security headers; the rest are the site's files. With
+// no API, /api/… is a missing file.
+func TestHandlerWithAPI(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"api":"` + r.Method + " " + r.URL.Path + `"}`))
+	})
+	h := HandlerWithAPI(testFS(), api)
+	for _, tt := range []struct{ method, path, body string }{
+		{http.MethodGet, "/api/models", `{"api":"GET /api/models"}`},
+		{http.MethodPost, "/api/models", `{"api":"POST /api/models"}`},
+		{http.MethodDelete, "/api/models/x", `{"api":"DELETE /api/models/x"}`},
+		{http.MethodGet, "/boot.js", "'use strict';"},
+	} {
+		rec := get(t, h, tt.method, tt.path, nil)
+		if rec.Code != http.StatusOK || rec.Body.String() != tt.body {
+			t.Errorf("%s %s: %d %q, want 200 %q", tt.method, tt.path, rec.Code, rec.Body, tt.body)
+		}
+		checkSecurityHeaders(t, rec)
+	}
+	for _, h := range []http.Handler{Handler(testFS()), HandlerWithAPI(testFS(), nil)} {
+		rec := get(t, h, http.MethodGet, "/api/models", nil)
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("GET /api/models without an API: %d, want 404", rec.Code)
+		}
+		checkSecurityHeaders(t, rec)
+	}
+}

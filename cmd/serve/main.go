@@ -1,12 +1,19 @@
 // Command serve serves the browser app (the site directory) over HTTP on
-// this machine, with the headers of site.Handler. It also writes the
-// bundle.js the page needs when opened from disk.
+// this machine, with the headers of site.Handler, and the model-sharing
+// API (package share) under /api/models. It also writes the bundle.js the
+// page needs when opened from disk.
 //
-//	serve [-dir site] [-addr 127.0.0.1:8080]
+//	serve [-dir site] [-addr 127.0.0.1:8080] [-models DIR | -memory]
 //	serve -bundle [-dir site] [-worker worker.js]
 //
 // The first form refuses to start while DIR/cyclegan.wasm is missing
-// ("run make site"). The second writes DIR/bundle.js from
+// ("run make site"). Shared models are kept in the -models directory
+// (share.DirStore; by default cyclegan-wasm/models in the user's cache
+// directory, or ./.models where there is none), or in memory with
+// -memory (gone when serve exits); -models= (empty) serves no API, as a
+// plain static host would, and the page hides its share buttons. The same
+// handler serves the site on Cloudflare Workers (cmd/edge). The second
+// form writes DIR/bundle.js from
 // DIR/cyclegan.wasm, DIR/wasm_exec.js and the worker script (see
 // site.WriteBundle) and exits; `make site` runs it.
 package main
@@ -25,6 +32,7 @@ import (
 	"time"
 
 	"github.com/cyclegan-wasm/cyclegan/site"
+	"github.com/cyclegan-wasm/cyclegan/site/share"
 )
 
 func main() {
@@ -34,8 +42,10 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen `address` (host:port)")
 	bundle := flag.Bool("bundle", false, "write DIR/bundle.js from DIR/cyclegan.wasm, DIR/wasm_exec.js and -worker, then exit")
 	worker := flag.String("worker", "worker.js", "the engine worker's script `file` (with -bundle)")
+	models := flag.String("models", defaultModelsDir(), "the `directory` of shared models (empty: no sharing API)")
+	memory := flag.Bool("memory", false, "keep shared models in memory instead of -models (lost on exit)")
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: serve [-dir site] [-addr 127.0.0.1:8080]\n       serve -bundle [-dir site] [-worker worker.js]\n")
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: serve [-dir site] [-addr 127.0.0.1:8080] [-models DIR | -memory]\n       serve -bundle [-dir site] [-worker worker.js]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -49,12 +59,47 @@ func main() {
 		}
 		return
 	}
-	if err := serve(*dir, *addr); err != nil {
+	api, where, err := sharingAPI(*models, *memory)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := serve(*dir, *addr, api, where); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func serve(dir, addr string) error {
+// defaultModelsDir is where shared models are kept unless -models says
+// otherwise: in the user's cache directory, or ./.models (gitignored) if
+// there is none.
+func defaultModelsDir() string {
+	if cache, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(cache, "cyclegan-wasm", "models")
+	}
+	return ".models"
+}
+
+// sharingAPI returns the model-sharing API over the store the flags name,
+// and words for where it keeps the models; a nil handler when there is to
+// be no API.
+func sharingAPI(dir string, memory bool) (http.Handler, string, error) {
+	var store share.Store
+	var where string
+	switch {
+	case memory:
+		store, where = &share.MemoryStore{}, "shared models in memory"
+	case dir == "":
+		return nil, "no sharing API", nil
+	default:
+		ds, err := share.NewDirStore(dir)
+		if err != nil {
+			return nil, "", err
+		}
+		store, where = ds, "shared models in "+dir
+	}
+	return share.NewHandler(store, share.Config{}), where, nil
+}
+
+func serve(dir, addr string, api http.Handler, where string) error {
 	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
 		return fmt.Errorf("%s is not the site directory (no index.html): %w", dir, err)
 	}
@@ -70,9 +115,9 @@ func serve(dir, addr string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("serving http://%s/\n", displayAddr(ln.Addr()))
+	fmt.Printf("serving http://%s/ (%s)\n", displayAddr(ln.Addr()), where)
 	srv := &http.Server{
-		Handler:           site.Handler(os.DirFS(dir)),
+		Handler:           site.HandlerWithAPI(os.DirFS(dir), api),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	return srv.Serve(ln)
