@@ -41,20 +41,6 @@ func shareServer(t *testing.T, cfg share.Config) string {
 	return srv.URL
 }
 
-// sharedMeta is the API's description of a shared model.
-type sharedMeta struct {
-	ID         string `json:"id"`
-	Name       string `json:"name"`
-	DomainA    string `json:"domainA"`
-	DomainB    string `json:"domainB"`
-	Resolution int    `json:"resolution"`
-	NGF        int    `json:"ngf"`
-	Blocks     int    `json:"blocks"`
-	Iterations int    `json:"iterations"`
-	Size       int64  `json:"size"`
-	Date       int64  `json:"date"`
-}
-
 // apiGet fetches origin+path from the test (not the page) and returns the
 // status and body.
 func apiGet(t *testing.T, origin, path string) (int, []byte) {
@@ -165,11 +151,11 @@ func TestE2EShare(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("GET info: %d %s", status, body)
 	}
-	var meta sharedMeta
+	var meta share.Meta
 	if err := json.Unmarshal(body, &meta); err != nil {
 		t.Fatal(err)
 	}
-	want := sharedMeta{ID: id, Name: name, DomainA: "styleA", DomainB: "styleB", Resolution: 32, NGF: 8, Blocks: 2, Iterations: iters,
+	want := share.Meta{ID: id, Name: name, DomainA: "styleA", DomainB: "styleB", Resolution: 32, NGF: 8, Blocks: 2, Iterations: iters,
 		Size: meta.Size, Date: meta.Date}
 	if meta != want || meta.Size == 0 || meta.Date == 0 {
 		t.Errorf("the server describes the model as %+v, want %+v", meta, want)

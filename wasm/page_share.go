@@ -51,7 +51,9 @@ const pageShareExportTimeout = 2 * time.Minute
 // pageDemoDomains are the names offered for the demo data's domains.
 var pageDemoDomains = [2]string{"warm discs", "cool stripes"}
 
-// pageShared is one shared generator as the API describes it (its Meta).
+// pageShared is one shared generator as the API describes it: share.Meta's
+// JSON, mirrored here so that the browser app does not link the server's
+// package (and net/http with it).
 type pageShared struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
