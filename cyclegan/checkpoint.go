@@ -2,9 +2,11 @@ package cyclegan
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -249,15 +251,66 @@ func MarshalGenerator(g *Generator, metadata map[string]string) ([]byte, error) 
 // running_mean, running_var and num_batches_tracked of old PyTorch
 // checkpoints are ignored, as the reference's loader ignores them; any
 // other key that does not fit is an error naming it.
+//
+// It checks b with CheckGenerator's code, and so fails exactly when
+// CheckGenerator(b, net) does, with the same error, before it allocates the
+// generator.
 func UnmarshalGenerator(b []byte, net string) (*Generator, error) {
+	info, weights, err := checkGenerator(b, net)
+	if err != nil {
+		return nil, err
+	}
+	g := NewGenerator(info.NGF, info.Blocks)
+	for _, p := range g.Parameters() {
+		copyF32(p.Tensor.Data, weights[p.Name].Data)
+	}
+	return g, nil
+}
+
+// GeneratorInfo is what CheckGenerator learns of a generator file without
+// decoding its weights.
+type GeneratorInfo struct {
+	// NGF and Blocks are the width and the number of residual blocks
+	// inferred from the shapes: UnmarshalGenerator returns
+	// NewGenerator(NGF, Blocks) with the file's weights.
+	NGF, Blocks int
+	// Metadata is the file's __metadata__ (a training checkpoint's own
+	// when the generator is taken from one); empty, not nil, when the file
+	// has none.
+	Metadata map[string]string
+}
+
+// CheckGenerator checks b exactly as UnmarshalGenerator(b, net) does — the
+// safetensors structure (safetensors.Parse, with its default limits), the
+// generator's keys, dtypes and shapes, the keys it ignores and the ones it
+// refuses — and fails for the same files with the same errors (wrapping the
+// same sentinels), but it decodes no weight: it parses the header and leaves
+// the tensors' bytes in b. It allocates in proportion to the header (some
+// 70 KB for the reference generator, ngf 64 and 9 blocks), not to the
+// 45.6 MB of weights, which UnmarshalGenerator allocates twice over
+// (weights and gradients). A nil error means UnmarshalGenerator(b, net)
+// succeeds with a generator of info.NGF and info.Blocks.
+//
+// Like UnmarshalGenerator, it takes the generator named net ("G_A" or
+// "G_B") from a training checkpoint and refuses a checkpoint for any other
+// net, "" included.
+func CheckGenerator(b []byte, net string) (GeneratorInfo, error) {
+	info, _, err := checkGenerator(b, net)
+	return info, err
+}
+
+// checkGenerator is CheckGenerator, also returning the generator's tensors
+// by parameter name (exactly the parameters of NewGenerator(info.NGF,
+// info.Blocks)), their Data pointing into b.
+func checkGenerator(b []byte, net string) (GeneratorInfo, map[string]safetensors.Tensor, error) {
 	f, err := safetensors.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("generator: %w", err)
+		return GeneratorInfo{}, nil, fmt.Errorf("generator: %w", err)
 	}
 	tensors := f.Tensors
 	if f.Metadata["format"] == CheckpointFormat {
 		if net != "G_A" && net != "G_B" {
-			return nil, fmt.Errorf("generator: a training checkpoint holds G_A and G_B; choose one, not %q", net)
+			return GeneratorInfo{}, nil, fmt.Errorf("generator: a training checkpoint holds G_A and G_B; choose one, not %q", net)
 		}
 		tensors = map[string]safetensors.Tensor{}
 		for k, v := range f.Tensors {
@@ -273,10 +326,10 @@ func UnmarshalGenerator(b []byte, net string) (*Generator, error) {
 	}
 	first, ok := tensors["model.1.weight"]
 	if !ok {
-		return nil, fmt.Errorf("generator: %q: %w (%w)", "model.1.weight", ErrMissingKey, ErrNotGenerator)
+		return GeneratorInfo{}, nil, fmt.Errorf("generator: %q: %w (%w)", "model.1.weight", ErrMissingKey, ErrNotGenerator)
 	}
 	if len(first.Shape) != 4 || first.Shape[1] != 3 || first.Shape[2] != 7 || first.Shape[3] != 7 || first.Shape[0] < 1 || first.Shape[0] > 1024 {
-		return nil, fmt.Errorf("generator: %q has shape %v, want [ngf 3 7 7]: %w", "model.1.weight", first.Shape, ErrShape)
+		return GeneratorInfo{}, nil, fmt.Errorf("generator: %q has shape %v, want [ngf 3 7 7]: %w", "model.1.weight", first.Shape, ErrShape)
 	}
 	ngf := first.Shape[0]
 	blocks := 0
@@ -287,29 +340,63 @@ func UnmarshalGenerator(b []byte, net string) (*Generator, error) {
 		blocks++
 	}
 	if need := 4 * generatorParams(ngf, blocks); need > len(b) {
-		return nil, fmt.Errorf("generator: ngf %d with %d blocks needs %d bytes, the file has %d: %w", ngf, blocks, need, len(b), ErrShape)
+		return GeneratorInfo{}, nil, fmt.Errorf("generator: ngf %d with %d blocks needs %d bytes, the file has %d: %w", ngf, blocks, need, len(b), ErrShape)
 	}
-	g := NewGenerator(ngf, blocks)
-	for _, p := range g.Parameters() {
-		st, ok := tensors[p.Name]
+	layout := generatorLayout(ngf, blocks)
+	weights := make(map[string]safetensors.Tensor, len(layout))
+	for _, p := range layout {
+		st, ok := tensors[p.name]
 		if !ok {
-			return nil, fmt.Errorf("generator (ngf %d, %d blocks): %q: %w", ngf, blocks, p.Name, ErrMissingKey)
+			return GeneratorInfo{}, nil, fmt.Errorf("generator (ngf %d, %d blocks): %q: %w", ngf, blocks, p.name, ErrMissingKey)
 		}
-		if err := checkTensor(p.Name, st, p.Tensor.Shape); err != nil {
-			return nil, fmt.Errorf("generator (ngf %d, %d blocks): %w", ngf, blocks, err)
+		if err := checkTensor(p.name, st, p.shape); err != nil {
+			return GeneratorInfo{}, nil, fmt.Errorf("generator (ngf %d, %d blocks): %w", ngf, blocks, err)
 		}
-		copyF32(p.Tensor.Data, st.Data)
-		delete(tensors, p.Name)
+		weights[p.name] = st
 	}
-	if len(tensors) > 0 {
-		keys := make([]string, 0, len(tensors))
+	// Every name of the layout is in tensors: any more is one too many.
+	if len(tensors) > len(weights) {
+		var keys []string
 		for k := range tensors {
-			keys = append(keys, k)
+			if _, ok := weights[k]; !ok {
+				keys = append(keys, k)
+			}
 		}
 		slices.Sort(keys)
-		return nil, fmt.Errorf("generator (ngf %d, %d blocks): %q: %w", ngf, blocks, keys[0], ErrUnexpectedKey)
+		return GeneratorInfo{}, nil, fmt.Errorf("generator (ngf %d, %d blocks): %q: %w", ngf, blocks, keys[0], ErrUnexpectedKey)
 	}
-	return g, nil
+	return GeneratorInfo{NGF: ngf, Blocks: blocks, Metadata: f.Metadata}, weights, nil
+}
+
+// paramShape is one parameter of a network as a file holds it: its
+// state-dict name and its shape.
+type paramShape struct {
+	name  string
+	shape []int
+}
+
+// generatorLayout lists the parameters of NewGenerator(ngf, blocks), in
+// state-dict order, without allocating them: its Parameters' names and
+// shapes (TestGeneratorLayout holds the two together).
+func generatorLayout(ngf, blocks int) []paramShape {
+	l := make([]paramShape, 0, 2*(5+2*blocks))
+	// conv adds a convolution's weight (its shape given: [out, in, kH, kW],
+	// or [in, out, kH, kW] when transposed) and its bias of out elements.
+	conv := func(prefix string, out int, weight ...int) {
+		l = append(l, paramShape{prefix + ".weight", weight}, paramShape{prefix + ".bias", []int{out}})
+	}
+	conv("model.1", ngf, ngf, 3, 7, 7)
+	conv("model.4", 2*ngf, 2*ngf, ngf, 3, 3)
+	conv("model.7", 4*ngf, 4*ngf, 2*ngf, 3, 3)
+	for i := range blocks {
+		prefix := fmt.Sprintf("model.%d.conv_block", 10+i)
+		conv(prefix+".1", 4*ngf, 4*ngf, 4*ngf, 3, 3)
+		conv(prefix+".5", 4*ngf, 4*ngf, 4*ngf, 3, 3)
+	}
+	conv(fmt.Sprintf("model.%d", 10+blocks), 2*ngf, 4*ngf, 2*ngf, 3, 3) // transposed
+	conv(fmt.Sprintf("model.%d", 13+blocks), ngf, 2*ngf, ngf, 3, 3)     // transposed
+	conv(fmt.Sprintf("model.%d", 17+blocks), 3, 3, ngf, 7, 7)
+	return l
 }
 
 // generatorParams is CountParameters(NewGenerator(ngf, blocks)), without
@@ -351,14 +438,15 @@ func f32(shape []int, data []float32) safetensors.Tensor {
 }
 
 // copyF32 decodes little-endian float32 bytes into dst (lengths checked by
-// the caller through the shape).
+// the caller through the shape), without an intermediate slice: a
+// generator's weights are tens of MB.
 func copyF32(dst []float32, src []byte) {
-	st := safetensors.Tensor{DType: "F32", Shape: []int{len(dst)}, Data: src}
-	v, err := st.Float32s()
-	if err != nil {
-		panic("cyclegan: " + err.Error())
+	if len(src) != 4*len(dst) {
+		panic("cyclegan: copyF32: the bytes do not fit the destination")
 	}
-	copy(dst, v)
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+	}
 }
 
 // WriteFileAtomic writes data to path so that path holds either its old

@@ -38,8 +38,8 @@ func main() {
 	log.SetFlags(0)
 	// A Worker has 128 MB for its JavaScript and WebAssembly memory
 	// together, and WebAssembly memory never shrinks: collect garbage
-	// before the heap grows much past what is live (an upload and the
-	// generator decoded to validate it).
+	// before the heap grows much past what is live (an upload; checking it
+	// decodes nothing).
 	debug.SetMemoryLimit(memoryLimit)
 	var modTime time.Time
 	if s, err := strconv.ParseInt(buildTime, 10, 64); err == nil {

@@ -15,10 +15,11 @@
 //	GET    /api/models/{id}/info    200 Meta
 //	DELETE /api/models/{id}         header X-Delete-Token: 204; 403 missing or wrong token
 //
-// Unknown ids answer 404. An upload is validated by the reader the command
-// line uses (cyclegan.UnmarshalGenerator): a bare ResNet generator of F32
-// tensors with the PyTorch keys, its ngf and number of residual blocks
-// inferred from the shapes. Ids and delete tokens come from crypto/rand;
+// Unknown ids answer 404. An upload is validated by the checks of the
+// reader the command line uses (cyclegan.CheckGenerator, which
+// UnmarshalGenerator runs, without decoding the weights): a bare ResNet
+// generator of F32 tensors with the PyTorch keys, its ngf and number of
+// residual blocks inferred from the shapes. Ids and delete tokens come from crypto/rand;
 // only a SHA-256 hash of the token is stored, and it is compared in
 // constant time.
 //

@@ -23,6 +23,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/cyclegan-wasm/cyclegan/cyclegan"
+	"github.com/cyclegan-wasm/cyclegan/engine/safetensors"
 	"github.com/cyclegan-wasm/cyclegan/site"
 	"github.com/cyclegan-wasm/cyclegan/site/share"
 	"github.com/cyclegan-wasm/cyclegan/site/share/sharetest"
@@ -362,5 +364,53 @@ func TestDirStoreAtomic(t *testing.T) {
 	got, err := s.Record(ctx, rec.Meta.ID)
 	if err != nil || got != rec {
 		t.Errorf("Record = %+v, %v; want %+v", got, err, rec)
+	}
+}
+
+// Uploads are validated with cyclegan.CheckGenerator, which must refuse
+// every file the command line's reader (cyclegan.UnmarshalGenerator)
+// refuses, with an error wrapping the same sentinels, and accept the
+// others with the same ngf and blocks: the scenario's malformed uploads
+// and generators of several sizes.
+func TestCheckGeneratorAsUnmarshal(t *testing.T) {
+	files := sharetest.Malformed(t, 0)
+	for i, c := range [][2]int{{1, 0}, {4, 2}, {8, 1}, {16, 3}} {
+		var meta map[string]string
+		if i%2 == 1 {
+			meta = map[string]string{"crop_size": "64", "iteration": "10"}
+		}
+		files[fmt.Sprintf("ngf %d, %d blocks", c[0], c[1])] = sharetest.Generator(t, c[0], c[1], uint64(i), meta)
+	}
+	sentinels := []error{
+		cyclegan.ErrNotCheckpoint, cyclegan.ErrVersion, cyclegan.ErrMissingKey, cyclegan.ErrUnexpectedKey,
+		cyclegan.ErrShape, cyclegan.ErrDType, cyclegan.ErrNotGenerator,
+		safetensors.ErrTruncated, safetensors.ErrHeaderTooLarge, safetensors.ErrMalformedHeader,
+		safetensors.ErrDuplicate, safetensors.ErrOffsets, safetensors.ErrDType, safetensors.ErrShape,
+	}
+	for name, b := range files {
+		t.Run(name, func(t *testing.T) {
+			info, checkErr := cyclegan.CheckGenerator(b, "")
+			g, err := cyclegan.UnmarshalGenerator(b, "")
+			if (checkErr == nil) != (err == nil) {
+				t.Fatalf("CheckGenerator: %v; UnmarshalGenerator: %v", checkErr, err)
+			}
+			if err == nil {
+				if !strings.HasPrefix(name, "ngf") {
+					t.Errorf("a malformed upload is a generator")
+				}
+				if info.NGF != g.NGF || info.Blocks != g.Blocks {
+					t.Errorf("CheckGenerator: ngf %d, %d blocks; UnmarshalGenerator: %d, %d", info.NGF, info.Blocks, g.NGF, g.Blocks)
+				}
+				return
+			}
+			if strings.HasPrefix(name, "ngf") {
+				t.Fatalf("a generator refused: %v", err)
+			}
+			for _, s := range sentinels {
+				if errors.Is(checkErr, s) != errors.Is(err, s) {
+					t.Errorf("CheckGenerator's %q and UnmarshalGenerator's %q differ on %q", checkErr, err, s)
+				}
+			}
+		})
 	}
 }
