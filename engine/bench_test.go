@@ -24,15 +24,15 @@ func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass) {
 	out := randTensor(rng, g.outLen()).Data
 	w := randTensor(rng, g.o*g.k()).Data
 	dw := make([]float32, len(w))
-	scratch := make([]float32, g.colLen())
+	scratch := make([]float32, g.scratchLen())
 	run := func() {
 		switch {
 		case pass == passForward && !transposed, pass == passBackwardInput && transposed:
-			g.forward(scratch, in, w, nil, out)
+			g.forward(in, w, nil, out)
 		case pass == passBackwardInput && !transposed, pass == passForward && transposed:
 			g.backwardInput(scratch, w, out, in)
 		default:
-			g.backwardWeight(scratch, in, out, dw)
+			g.backwardWeight(in, out, dw)
 		}
 	}
 	run() // warm up: V8 tiers a long-running wasm function up after its first calls

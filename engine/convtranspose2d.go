@@ -42,7 +42,7 @@ func ConvTranspose2D(tp *Tape, x, weight, bias *Tensor, stride, padding, outputP
 	g := convGeometry{c: o, h: oh, w: ow, o: c, kh: kh, kw: kw, stride: stride, pad: padding, oh: h, ow: w}
 	for i := 0; i < n; i++ {
 		yi := y.Data[i*g.inLen():][:g.inLen()]
-		g.backwardInput(tp.scratchBuffer(g.colLen()), weight.Data, x.Data[i*g.outLen():][:g.outLen()], yi)
+		g.backwardInput(tp.scratchBuffer(g.scratchLen()), weight.Data, x.Data[i*g.outLen():][:g.outLen()], yi)
 		if bias != nil {
 			addBias(yi, bias.Data, oh*ow)
 		}
@@ -67,13 +67,14 @@ func convTranspose2DBackward(tp *Tape, nd *node) {
 	c, hw := g.o, g.oh*g.ow
 	for i := 0; i < nd.n; i++ {
 		dy := y.Grad[i*g.inLen():][:g.inLen()]
-		// Both gradients read im2col(∂y): build it once.
-		col := g.columns(tp.scratchBuffer(g.colLen()), dy)
+		// Both gradients read im2col(∂y), packed straight from ∂y.
 		if needsGrad(x) {
-			gemm(false, false, c, hw, g.k(), weight.Data, g.k(), col, hw, x.Grad[i*g.outLen():][:g.outLen()], hw, true)
+			gemmOperands(gemmA{a: weight.Data, ld: g.k()}, g.columns(dy, false), c, hw, g.k(), x.Grad[i*g.outLen():][:g.outLen()], hw, true)
 		}
 		if needsGrad(weight) {
-			gemm(false, true, c, g.k(), hw, x.Data[i*g.outLen():][:g.outLen()], hw, col, hw, weight.Grad, g.k(), true)
+			// ∂weight += x · im2col(∂y)ᵀ: g's weight gradient, with ∂y as
+			// g's input and x as its output gradient.
+			g.backwardWeight(dy, x.Data[i*g.outLen():][:g.outLen()], weight.Grad)
 		}
 	}
 }

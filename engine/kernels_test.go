@@ -13,6 +13,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 		{1, 1, 1}, {3, 5, 7}, {4, 8, 1}, {4, 8, 16}, {5, 9, 3},
 		{gemmMC + 3, gemmNC + 5, gemmKC + 7}, // crosses every block edge
 		{17, 1, 300}, {1, 33, 64}, {128, 100, 1152},
+		{9, 2*gemmNC + 9, 20}, // serial even natively, and wider than a block: op(A) packed once (wholeA)
 	}
 	rng := newRNG(1)
 	for _, c := range cases {
@@ -75,27 +76,59 @@ var convTable = []convCase{
 	{name: "3x2_s1_p0_rect", n: 1, c: 2, h: 5, w: 4, o: 2, kh: 3, kw: 2, s: 1, p: 0, bias: true},
 }
 
-func TestIm2colMatchesNaive(t *testing.T) {
+// wideConvTable has more output pixels than a GEMM block (gemmNC), with
+// rows a multiple of gemmNR (the forward's direct packing) and not (the
+// input gradient's); too large for the finite-difference gradient check,
+// they run only against the naive kernels.
+var wideConvTable = []convCase{
+	{name: "3x3_s1_p1_26px_wide", n: 1, c: 5, h: 26, w: 26, o: 6, kh: 3, kw: 3, s: 1, p: 1, bias: true},
+	{name: "3x3_s1_p0_34px_wide", n: 1, c: 3, h: 34, w: 34, o: 5, kh: 3, kw: 3, s: 1, p: 0},
+}
+
+// TestIm2colPackingMatchesNaive holds the packing of the column matrix
+// straight from the image (gemmB.im2col), plain and transposed, to packing
+// the matrix im2colNaive stores, over windows that start and end mid-row
+// and mid-panel; and col2im to being the adjoint of that matrix.
+func TestIm2colPackingMatchesNaive(t *testing.T) {
 	rng := newRNG(2)
-	for _, cc := range convTable {
+	for _, cc := range append(convTable[:len(convTable):len(convTable)], wideConvTable...) {
 		t.Run(cc.name, func(t *testing.T) {
-			oh := (cc.h+2*cc.p-cc.kh)/cc.s + 1
-			ow := (cc.w+2*cc.p-cc.kw)/cc.s + 1
-			x := randTensor(rng, cc.c*cc.h*cc.w).Data
-			k := cc.c * cc.kh * cc.kw
-			got := randTensor(rng, k*oh*ow).Data // garbage in: im2col must overwrite all
-			want := make([]float32, k*oh*ow)
-			im2col(x, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, got)
-			im2colNaive(x, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, want)
-			assertClose(t, "col", got, want, 0, 0)
+			g := newConvGeometry(cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p)
+			x := randTensor(rng, g.inLen()).Data
+			k, ohw := g.k(), g.oh*g.ow
+			col := make([]float32, k*ohw)
+			im2colNaive(x, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, g.oh, g.ow, col)
+			rows := make([]float32, gemmNR*gemmKC)
+			for _, trans := range []bool{false, true} {
+				// op(B) is k×ohw, or ohw×k transposed.
+				kk, nn := k, ohw
+				if trans {
+					kk, nn = ohw, k
+				}
+				for _, win := range [][4]int{{0, kk, 0, nn}, {1, kk - 1, 3, nn - 3}, {kk / 2, kk - kk/2, nn / 3, nn - nn/3}, {kk - 1, 1, nn - 1, 1}, {0, kk, 5, min(16, nn-5)}} {
+					p0, kc, j0, nc := win[0], min(win[1], gemmKC), win[2], win[3]
+					if kc <= 0 || nc <= 0 {
+						continue
+					}
+					size := (nc + gemmNR - 1) / gemmNR * bPanelStride(kc)
+					got := randTensor(rng, size).Data // garbage in: packB must overwrite all
+					want := make([]float32, size)
+					packB(&gemmB{b: x, trans: trans, im2col: true, g: g}, p0, kc, j0, nc, got, rows)
+					packB(&gemmB{b: col, ld: ohw, trans: trans}, p0, kc, j0, nc, want, rows)
+					// Compare the panels, not the gaps between them.
+					for at := 0; at < size; at += bPanelStride(kc) {
+						assertClose(t, fmt.Sprintf("trans%v window %v panel at %d", trans, win, at), got[at:at+gemmNR*kc], want[at:at+gemmNR*kc], 0, 0)
+					}
+				}
+			}
 
 			// col2im is the adjoint of im2col: <im2col(x), y> = <x, col2im(y)>.
-			y := randTensor(rng, k*oh*ow).Data
+			y := randTensor(rng, k*ohw).Data
 			back := make([]float32, len(x))
-			col2im(y, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, oh, ow, back)
+			col2im(y, cc.c, cc.h, cc.w, cc.kh, cc.kw, cc.s, cc.p, g.oh, g.ow, back)
 			var lhs, rhs float64
 			for i := range y {
-				lhs += float64(want[i]) * float64(y[i])
+				lhs += float64(col[i]) * float64(y[i])
 			}
 			for i := range x {
 				rhs += float64(x[i]) * float64(back[i])
@@ -113,7 +146,8 @@ func convTolerance(cc convCase) float64 { return 2e-6 * float64(cc.c*cc.kh*cc.kw
 
 func TestConv2DMatchesNaive(t *testing.T) {
 	rng := newRNG(3)
-	for _, cc := range append(convTable, convCase{name: "3x3_128ch_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 1, p: 1, bias: true}) {
+	cases := append(convTable[:len(convTable):len(convTable)], wideConvTable...)
+	for _, cc := range append(cases, convCase{name: "3x3_128ch_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 1, p: 1, bias: true}) {
 		t.Run(cc.name, func(t *testing.T) {
 			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
 			w := param(randTensor(rng, cc.o, cc.c, cc.kh, cc.kw))
@@ -141,7 +175,8 @@ func TestConv2DMatchesNaive(t *testing.T) {
 
 func TestConvTranspose2DMatchesNaive(t *testing.T) {
 	rng := newRNG(4)
-	for _, cc := range append(convTable, convCase{name: "3x3_s2_128to64_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 2, p: 1, outPad: 1, bias: true}) {
+	cases := append(convTable[:len(convTable):len(convTable)], wideConvTable...)
+	for _, cc := range append(cases, convCase{name: "3x3_s2_128to64_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 2, p: 1, outPad: 1, bias: true}) {
 		t.Run(cc.name, func(t *testing.T) {
 			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
 			w := param(randTensor(rng, cc.c, cc.o, cc.kh, cc.kw))
@@ -186,7 +221,11 @@ func TestMicroKernelMatchesScalar(t *testing.T) {
 				init := randTensor(rng, gemmMR*ldc).Data
 				got := append([]float32(nil), init...)
 				want := append([]float32(nil), init...)
-				microKernel(kc, a, b, got, ldc, overwrite)
+				// a is the p-major panel kernel4x8 reads; the build's kernel
+				// reads it as packA lays it out (gemmAStep).
+				packed := make([]float32, kc*gemmAStep)
+				packA(&gemmA{a: a, ld: gemmMR, trans: true}, 0, gemmMR, 0, kc, packed)
+				microKernel(kc, packed, b, got, ldc, overwrite)
 				kernel4x8(kc, a, b, want, ldc, overwrite)
 				assertClose(t, "tile", got, want, 4e-7*float64(kc), 0)
 			})
