@@ -119,8 +119,9 @@ func BenchmarkBrowserTrain_M256px_2workers(b *testing.B) { benchTrain(b, 256, 32
 
 // benchFrames: webcam frames through the engine worker as the page sends
 // them (an ImageBitmap, transferred; RGBA back), with M's generator (ngf
-// 32, 6 blocks), keeping one frame in flight per worker as the page does
-// (with two, the engine worker hands every other frame to its peer).
+// 32, 6 blocks), keeping one frame in flight per worker and one waiting,
+// as the page does (with two, the engine worker hands every other frame to
+// its peer).
 func benchFrames(b *testing.B, workers int) {
 	b.StopTimer()
 	eng, msgs := startRealWorker(b, false)
@@ -171,7 +172,7 @@ func benchFrames(b *testing.B, workers int) {
 		engineMS = append(engineMS, out.Get("ms").Float())
 	}
 	const warm, frames = 4, 24
-	for range workers {
+	for range workers + 1 { // as the page: one in flight per worker, one waiting
 		send()
 	}
 	for range warm {

@@ -91,9 +91,9 @@ func pageDirectionWords(dir string) string {
 type pageWebcam struct {
 	stream js.Value
 	stop   chan struct{}
-	// out receives the MsgFrameOut answers; the loop has at most one
-	// frame in flight per engine worker (the engine worker hands every
-	// other frame to its peer), sent times by req.
+	// out receives the MsgFrameOut answers; the loop has one frame in
+	// flight per engine worker (the engine worker hands every other frame
+	// to its peer) and one more, sent times by req.
 	out      chan js.Value
 	req      int
 	inFlight map[int]time.Time
@@ -215,7 +215,9 @@ func (p *pageUI) runWebcam(cam *pageWebcam) {
 				delete(cam.inFlight, r) // lost: do not wait for it
 			}
 		}
-		if len(cam.inFlight) >= max(1, p.workerCount) {
+		// One frame in flight per worker, and one more waiting, so that no
+		// worker waits for the page between frames.
+		if len(cam.inFlight) >= max(1, p.workerCount)+1 {
 			select {
 			case <-cam.stop:
 				return

@@ -61,6 +61,11 @@ func RunWorker() {
 				continue
 			}
 			w.handle(m)
+			if str(m.Get("type")) == MsgFrame {
+				// Let the peer's answers in (its port's callback frees it
+				// for the next frame) before the next frame is placed.
+				y.yield()
+			}
 		}
 		if w.training() {
 			w.step()
