@@ -207,3 +207,14 @@ func cliCheckpoint(t testing.TB) []byte {
 	}
 	return ckpt
 }
+
+// differingBytes counts the positions where a and b (of one length) differ.
+func differingBytes(a, b []byte) int {
+	n := 0
+	for i := range a {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
+}

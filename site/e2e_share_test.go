@@ -8,7 +8,6 @@ package site_test
 // another browser with a profile of its own.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -189,13 +188,7 @@ func TestE2EShare(t *testing.T) {
 		t.Error("the second browser offers to delete a model it did not share")
 	}
 	after := b2.translate(sample, 27, 19)
-	if !bytes.Equal(before.Pix, after.Pix) {
-		n := 0
-		for i := range before.Pix {
-			if before.Pix[i] != after.Pix[i] {
-				n++
-			}
-		}
+	if n := differingBytes(before.Pix, after.Pix); n > 0 {
 		t.Errorf("the opened generator translates differently: %d of %d bytes differ", n, len(before.Pix))
 	}
 	b2.shot("opened")

@@ -17,7 +17,6 @@ package site_test
 // leaves a screenshot of the page; a failing test logs where.
 
 import (
-	"bytes"
 	"fmt"
 	"image/png"
 	"os"
@@ -259,13 +258,7 @@ func TestE2EDownloadImport(t *testing.T) {
 	b.upload("import", path)
 	b.waitFor("the import", logHas("as the A → B generator"))
 	after := b.translate(sample, 27, 19)
-	if !bytes.Equal(before.Pix, after.Pix) {
-		n := 0
-		for i := range before.Pix {
-			if before.Pix[i] != after.Pix[i] {
-				n++
-			}
-		}
+	if n := differingBytes(before.Pix, after.Pix); n > 0 {
 		t.Errorf("the re-imported generator translates differently: %d of %d bytes differ", n, len(before.Pix))
 	}
 }

@@ -61,9 +61,9 @@ func progressAt(it int) func(js.Value) bool {
 	}
 }
 
-// startRealRun boots the engine worker (and a peer, for two workers) and
-// starts a demo run of settings.
-func startRealRun(tb testing.TB, settings map[string]any, workers int) *realRun {
+// startRealWorkers boots the engine worker and, for two workers, a peer
+// joined to it; the messages of both arrive on the channel.
+func startRealWorkers(tb testing.TB, workers int) (js.Value, chan js.Value) {
 	tb.Helper()
 	eng, msgs := startRealWorker(tb, false)
 	if workers == 2 {
@@ -75,6 +75,14 @@ func startRealRun(tb testing.TB, settings map[string]any, workers int) *realRun 
 			}
 		}()
 	}
+	return eng, msgs
+}
+
+// startRealRun boots the engine worker (and a peer, for two workers) and
+// starts a demo run of settings.
+func startRealRun(tb testing.TB, settings map[string]any, workers int) *realRun {
+	tb.Helper()
+	eng, msgs := startRealWorkers(tb, workers)
 	settings["workers"] = workers
 	eng.Call("postMessage", map[string]any{"type": MsgDemo})
 	eng.Call("postMessage", map[string]any{"type": MsgStart, "config": settings})
@@ -124,16 +132,7 @@ func BenchmarkBrowserTrain_M256px_2workers(b *testing.B) { benchTrain(b, 256, 32
 // its peer).
 func benchFrames(b *testing.B, workers int) {
 	b.StopTimer()
-	eng, msgs := startRealWorker(b, false)
-	if workers == 2 {
-		peer, peerMsgs := startRealWorker(b, true)
-		joinRealWorkers(eng, peer)
-		go func() {
-			for m := range peerMsgs {
-				msgs <- m
-			}
-		}()
-	}
+	eng, msgs := startRealWorkers(b, workers)
 	r := &realRun{tb: b, msgs: msgs}
 	g := cyclegan.NewGenerator(32, 6)
 	bin, err := cyclegan.MarshalGenerator(g, nil)
