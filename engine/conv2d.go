@@ -124,6 +124,12 @@ func (g convGeometry) columns(img []float32, trans bool) gemmB {
 // forward sets y [o, oh, ow] = w [o, k] · im2col(x) (+ bias, if non-nil).
 func (g convGeometry) forward(x, w, bias, y []float32) {
 	ohw := g.oh * g.ow
+	if thinForward(g, x, w, y) {
+		if bias != nil {
+			addBias(y, bias, ohw)
+		}
+		return
+	}
 	gemmOperands(gemmA{a: w, ld: g.k()}, g.columns(x, false), g.o, ohw, g.k(), y, ohw, false)
 	if bias != nil {
 		addBias(y, bias, ohw)

@@ -1,0 +1,8 @@
+//go:build !(goexperiment.simd && wasm)
+
+package engine
+
+// thinForward is the browser's direct kernel for convolutions with 3
+// output channels (conv_thin_simd_wasm.go); other builds run them as a
+// GEMM, which natively is fast enough.
+func thinForward(g convGeometry, x, w, y []float32) bool { return false }
