@@ -63,3 +63,18 @@ func BenchmarkTranslate_M_128px(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 }
+
+// BenchmarkTranslator_M_128px: the same frames on a Translator, as the
+// worker runs them (no allocation per frame).
+func BenchmarkTranslator_M_128px(b *testing.B) {
+	g := NewGenerator(32, 6)
+	x, _ := randomPair(1, 128)
+	var tr Translator
+	tr.Translate(g, x)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tr.Translate(g, x)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
