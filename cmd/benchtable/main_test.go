@@ -63,6 +63,7 @@ func TestReport(t *testing.T) {
 		"| M | 8.000 | 5.000 | 1.60× | 3.000 | 2.000 | 2.50× |",
 		"| M (128 px, ngf 32) | 700 MB | 720 MB | 730 MB |",
 		"**6.5 frames/s** with 2 workers,\n3.5 with 1; each frame takes the engine 120 ms.",
+		"one frame in flight per worker and one waiting",
 		"| 16.0 / 15.5 / 14.0 | **not met** |",
 		"| M, browser, all workers ≤ 2× PyTorch s/iter | 2.50× | **not met** |",
 		"| M generator, 128 px frames ≥ 5 frames/s (2 workers) | 6.5 | met |",

@@ -175,8 +175,8 @@ func report(w io.Writer, dir string) error {
 	fps1, fps := browser.get("BrowserFrame_M_128px_1worker", "frames/s"), browser.get("BrowserFrame_M_128px_2workers", "frames/s")
 	p("\n## Webcam translation\n\n")
 	p("M's generator (ngf 32, 6 blocks) on 128 px frames sent to the engine worker as the page\n")
-	p("sends them (an ImageBitmap in, RGBA out), one frame in flight per worker (with two, the\n")
-	p("engine worker hands every other frame to its peer): **%s frames/s** with 2 workers,\n", cell(fps, "%.1f"))
+	p("sends them (an ImageBitmap in, RGBA out), one frame in flight per worker and one waiting\n")
+	p("(with two, the engine worker hands every other frame to its peer): **%s frames/s** with 2 workers,\n", cell(fps, "%.1f"))
 	p("%s with 1; each frame takes the engine %s ms.\n\n", cell(fps1, "%.1f"),
 		cell(browser.get("BrowserFrame_M_128px_1worker", "ms-engine"), "%.0f"))
 
