@@ -147,6 +147,7 @@ func convTolerance(cc convCase) float64 { return 2e-6 * float64(cc.c*cc.kh*cc.kw
 func TestConv2DMatchesNaive(t *testing.T) {
 	rng := newRNG(3)
 	cases := append(convTable[:len(convTable):len(convTable)], wideConvTable...)
+	cases = append(cases, thinConvTable...)
 	for _, cc := range append(cases, convCase{name: "3x3_128ch_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 1, p: 1, bias: true}) {
 		t.Run(cc.name, func(t *testing.T) {
 			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
