@@ -10,7 +10,6 @@ package site_test
 import (
 	"encoding/json"
 	"fmt"
-	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -195,15 +194,7 @@ func TestE2EShare(t *testing.T) {
 
 	// The served file, translated natively, agrees too (to within 1 per
 	// channel, as TestE2ECLICheckpoint finds between the page and Go).
-	f, err := os.Open(sample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, sample)
 	native := cyclegan.Translate(g, img)
 	if len(native.Pix) != len(after.Pix) {
 		t.Fatalf("native translation has %d bytes, the page's %d", len(native.Pix), len(after.Pix))

@@ -18,7 +18,6 @@ package site_test
 
 import (
 	"fmt"
-	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -276,15 +275,7 @@ func TestE2ECLICheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(sample)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := png.Decode(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := readPNG(t, sample)
 	want := cyclegan.Translate(tr.GA, img)
 
 	b := newBrowser(t, e2e.url)

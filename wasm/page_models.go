@@ -155,13 +155,7 @@ func (p *pageUI) modelRow(info ModelInfo) dom.Element {
 		{"resume", resume, "small"},
 		{"delete", "Delete", "small danger"},
 	} {
-		b := doc.CreateElement("button")
-		b.SetAttribute("type", "button")
-		b.SetAttribute("class", a.class)
-		b.SetAttribute("data-action", a.action)
-		b.SetAttribute("data-id", info.ID)
-		b.SetTextContent(a.label)
-		actions.AppendChild(b)
+		actions.AppendChild(pageActionButton(doc, a.action, a.label, a.class, info.ID))
 	}
 	li.AppendChild(actions)
 	return li
@@ -205,4 +199,16 @@ func (p *pageUI) onFile(m js.Value) {
 	}
 	blob := js.Global().Get("Blob").New([]any{m.Get("bytes")}, map[string]any{"type": "application/octet-stream"})
 	p.pageDownload(blob, name)
+}
+
+// pageActionButton is a list entry's button: its click is handled by the
+// list's delegate through data-action and data-id.
+func pageActionButton(doc dom.Document, action, label, class, id string) dom.Element {
+	b := doc.CreateElement("button")
+	b.SetAttribute("type", "button")
+	b.SetAttribute("class", class)
+	b.SetAttribute("data-action", action)
+	b.SetAttribute("data-id", id)
+	b.SetTextContent(label)
+	return b
 }

@@ -563,13 +563,7 @@ func (p *pageUI) sharedRow(m pageShared, own, canDelete bool) dom.Element {
 		buttons = append(buttons, struct{ action, label, class string }{"delete", "Delete shared", "small danger"})
 	}
 	for _, a := range buttons {
-		b := doc.CreateElement("button")
-		b.SetAttribute("type", "button")
-		b.SetAttribute("class", a.class)
-		b.SetAttribute("data-action", a.action)
-		b.SetAttribute("data-id", m.ID)
-		b.SetTextContent(a.label)
-		actions.AppendChild(b)
+		actions.AppendChild(pageActionButton(doc, a.action, a.label, a.class, m.ID))
 	}
 	li.AppendChild(actions)
 	return li
