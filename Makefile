@@ -71,7 +71,8 @@ fuzz:
 #  - a training step natively (the CLI's Trainer.Step; allocations included)
 #    for presets S and M and M's networks at 64 and 256 px;
 #  - training in real Web Workers in Chromium (the app's engine worker, and its
-#    peer for two workers) for S and M, three runs each, and at 64 and 256 px;
+#    peer for two workers) for S and M, three runs each, once more on one worker
+#    beside a second run that keeps the other core busy, and at 64 and 256 px;
 #    webcam frames through the engine worker with M's generator;
 #  - the reference PyTorch iteration with 2 threads (Debian's python3-torch;
 #    skipped with a note when it is not installed).
@@ -93,8 +94,8 @@ bench: tools
 		"native scalar (2 cores)=$(BENCH_DIR)/native-scalar.txt" "browser SIMD (1 core)=$(BENCH_DIR)/wasm.txt" \
 		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" > $(BENCH_DIR)/engine.md
 	go test -run=NONE -bench=TrainerStep -benchtime=3x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
-	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_' -benchtime=1x -count=3 -timeout=60m ./wasm/ | tee $(BENCH_DIR)/browser.txt
-	$(WASM) go test -run=NONE -bench='BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
+	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_(1worker|2workers)$$' -benchtime=1x -count=3 -timeout=60m ./wasm/ | tee $(BENCH_DIR)/browser.txt
+	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_1worker_busy|BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
 	if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
 		echo "torch: $$(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), 2 threads" >> $(BENCH_DIR)/env.txt; \
 		{ $(PYTORCH_SPEED) --size 64 --ngf 16 --blocks 3 --iters 20 --bench-name PyTorch_S; \

@@ -19,7 +19,8 @@ import (
 //	GOOS=js GOARCH=wasm go test -run=NONE -bench=Browser -benchtime=1x ./wasm/
 //
 // They report seconds per iteration (s/iter), the peak WebAssembly memory
-// of each worker (MB-engine, MB-peer) and frames per second (frames/s).
+// of each worker (MB-engine, MB-peer), where two workers' iterations go
+// (ms-gen, …: reportSplitTiming) and frames per second (frames/s).
 
 // realRun drives an engine worker (and its peer) booted by startRealWorker.
 type realRun struct {
@@ -99,9 +100,11 @@ func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
 	perIter := 3 * time.Duration(size*size/(64*64)+1) * time.Minute
 	r.wait("the warm-up", perIter*time.Duration(warm+2), progressAt(warm))
 	it0, t0 := r.last.Get("iteration").Int(), time.Now()
+	split0 := r.last.Get("split")
 	b.StartTimer()
 	r.wait("the timed iterations", perIter*time.Duration(timed+2), progressAt(it0+timed))
 	b.StopTimer()
+	split1 := r.last.Get("split")
 	it1, el := r.last.Get("iteration").Int(), time.Since(t0)
 	if got := r.last.Get("workers").Int(); got != workers {
 		b.Fatalf("trained on %d workers, want %d", got, workers)
@@ -112,7 +115,55 @@ func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
 	b.ReportMetric(float64(r.mem[0])/(1<<20), "MB-engine")
 	if workers == 2 {
 		b.ReportMetric(float64(r.mem[1])/(1<<20), "MB-peer")
+		reportSplitTiming(b, split0, split1)
 	}
+}
+
+// reportSplitTiming reports where the timed iterations of a two-worker run
+// went, per iteration in ms, from the progress messages' split timing
+// before and after them (see splitTiming): ms-gen, ms-disc, ms-finish and
+// ms-exchange on the engine worker; ms-peer-gen and ms-peer-disc on the peer.
+func reportSplitTiming(b *testing.B, before, after js.Value) {
+	if before.Type() != js.TypeObject || after.Type() != js.TypeObject {
+		b.Fatal("a two-worker run's progress has no split timing")
+	}
+	steps := after.Get("steps").Int() - before.Get("steps").Int()
+	if steps < 1 {
+		b.Fatalf("split timing over %d steps", steps)
+	}
+	for _, f := range []struct{ field, unit string }{
+		{"gen", "ms-gen"}, {"disc", "ms-disc"}, {"finish", "ms-finish"}, {"exchange", "ms-exchange"},
+		{"peerGen", "ms-peer-gen"}, {"peerDisc", "ms-peer-disc"},
+	} {
+		b.ReportMetric((after.Get(f.field).Float()-before.Get(f.field).Float())/float64(steps), f.unit)
+	}
+}
+
+// benchTrainBusy is benchTrain on one worker while a second, independent
+// one-worker run of the same preset keeps the other core busy. It
+// measures what one core delivers when both work, the fair baseline of
+// two workers' speed-up: two workers can at best halve this time.
+func benchTrainBusy(b *testing.B, size, ngf, blocks, warm, timed int) {
+	b.StopTimer()
+	settings := func() map[string]any {
+		return map[string]any{"size": size, "ngf": ngf, "blocks": blocks, "ndf": 64, "identity": 0.5,
+			"iterations": warm + timed + 1000, "seed": 1, "checkpointEvery": 1_000_000}
+	}
+	r := startRealRun(b, settings(), 1)
+	busy := startRealRun(b, settings(), 1)
+	perIter := 3 * time.Duration(size*size/(64*64)+1) * time.Minute
+	busy.wait("the other run's first iteration", perIter*2, progressAt(1))
+	r.wait("the warm-up", perIter*time.Duration(warm+2), progressAt(warm))
+	it0, t0 := r.last.Get("iteration").Int(), time.Now()
+	b.StartTimer()
+	r.wait("the timed iterations", perIter*time.Duration(timed+2), progressAt(it0+timed))
+	b.StopTimer()
+	el := time.Since(t0)
+	// The other run must still be training: its latest progress is recent.
+	busy.wait("the other run", perIter, progressAt(busy.last.Get("iteration").Int()+1))
+	sec := el.Seconds() / float64(r.last.Get("iteration").Int()-it0)
+	b.ReportMetric(sec, "s/iter")
+	b.ReportMetric(sec*1e9/float64(b.N), "ns/op")
 }
 
 // Presets S (64 px, ngf 16, 3 blocks) and M (128 px, ngf 32, 6 blocks),
@@ -121,6 +172,8 @@ func BenchmarkBrowserTrain_S_1worker(b *testing.B)       { benchTrain(b, 64, 16,
 func BenchmarkBrowserTrain_S_2workers(b *testing.B)      { benchTrain(b, 64, 16, 3, 2, 3, 20) }
 func BenchmarkBrowserTrain_M_1worker(b *testing.B)       { benchTrain(b, 128, 32, 6, 1, 2, 8) }
 func BenchmarkBrowserTrain_M_2workers(b *testing.B)      { benchTrain(b, 128, 32, 6, 2, 2, 8) }
+func BenchmarkBrowserTrain_S_1worker_busy(b *testing.B)  { benchTrainBusy(b, 64, 16, 3, 3, 20) }
+func BenchmarkBrowserTrain_M_1worker_busy(b *testing.B)  { benchTrainBusy(b, 128, 32, 6, 2, 8) }
 func BenchmarkBrowserTrain_M64px_1worker(b *testing.B)   { benchTrain(b, 64, 32, 6, 1, 3, 12) }
 func BenchmarkBrowserTrain_M256px_1worker(b *testing.B)  { benchTrain(b, 256, 32, 6, 1, 1, 3) }
 func BenchmarkBrowserTrain_M256px_2workers(b *testing.B) { benchTrain(b, 256, 32, 6, 2, 1, 3) }

@@ -53,11 +53,13 @@ const (
 	// splitGen → {real: ArrayBuffer}: real B, float32 [1, 3, S, S]; start
 	// the iteration.
 	splitGen = "splitGen"
-	// splitGradG ⇄ {grad: ArrayBuffer, fake: ArrayBuffer[, rec, memory]}: the
-	// gradG message and the fake image of cyclegan.SplitTrainer (the peer
-	// adds rec_B, for the previews, and its memory in bytes).
+	// splitGradG ⇄ {grad: ArrayBuffer, fake: ArrayBuffer[, rec, memory,
+	// ms]}: the gradG message and the fake image of cyclegan.SplitTrainer
+	// (the peer adds rec_B, for the previews, its memory in bytes and how
+	// many milliseconds its GeneratorHalf took).
 	splitGradG = "splitGradG"
-	// splitGradD ⇄ {grad: ArrayBuffer}: the gradD message.
+	// splitGradD ⇄ {grad: ArrayBuffer[, ms]}: the gradD message (the peer
+	// adds its DiscriminatorHalf's milliseconds).
 	splitGradD = "splitGradD"
 	// splitPool → {}; ← {images: [ArrayBuffer]}: the peer's pool (pool_B).
 	splitPool = "splitPool"
@@ -215,7 +217,30 @@ type splitCoordinator struct {
 	realB, fakeA, recB *engine.Tensor
 	lastStep           time.Duration
 	peerMemory         int // bytes, as the peer last reported
+	timing             splitTiming
 }
+
+// splitTiming adds up where the iterations of a two-worker run spend
+// their time on each worker, in milliseconds, so that a benchmark can say
+// what keeps two workers from twice one's speed.
+type splitTiming struct {
+	Steps int // iterations timed
+	// On the engine worker: GeneratorHalf; DiscriminatorHalf (the
+	// generators' Adam step, then the discriminator); FinishStep (the
+	// discriminators' Adam step); and the rest: copying messages in and
+	// out, and waiting for the peer.
+	Gen, Disc, Finish, Exchange float64
+	// The peer's GeneratorHalf and DiscriminatorHalf, as it reports them.
+	PeerGen, PeerDisc float64
+}
+
+// js is the timing as MsgProgress carries it.
+func (t splitTiming) js() map[string]any {
+	return map[string]any{"steps": t.Steps, "gen": t.Gen, "disc": t.Disc, "finish": t.Finish,
+		"exchange": t.Exchange, "peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
+}
+
+func sinceMS(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
 // startSplit hands t's state to the peer on conn and makes t half 0 of a
 // two-worker run. On failure t is untouched.
@@ -253,7 +278,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	buf := float32sToJS(realB.Data)
 	c.conn.send(splitGen, map[string]any{"real": buf}, buf)
 
+	t0 := time.Now()
 	gradG, fakeB, _, err := c.split.GeneratorHalf(realA)
+	gen := sinceMS(t0)
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
@@ -261,7 +288,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	c.conn.send(splitGradG, map[string]any{"grad": g, "fake": f}, g, f)
 
 	m, err := c.conn.expect(splitGradG, c.timeout())
+	var peerGen float64
 	if err == nil {
+		peerGen = m.Get("ms").Float()
 		err = errors.Join(float32sFromJS(c.otherGradG, m.Get("grad"), "generator gradient"),
 			float32sFromJS(c.fakeA.Data, m.Get("fake"), "fake A"),
 			float32sFromJS(c.recB.Data, m.Get("rec"), "rec B"))
@@ -272,7 +301,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if err != nil {
 		return cyclegan.Losses{}, err
 	}
+	t0 = time.Now()
 	gradD, l, err := c.split.DiscriminatorHalf(c.otherGradG, c.fakeA)
+	disc := sinceMS(t0)
 	if errors.Is(err, cyclegan.ErrNonFinite) {
 		return l, err // the peer discards the iteration alike
 	}
@@ -282,17 +313,26 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	d := float32sToJS(gradD)
 	c.conn.send(splitGradD, map[string]any{"grad": d}, d)
 	m, err = c.conn.expect(splitGradD, c.timeout())
+	var peerDisc float64
 	if err == nil {
+		peerDisc = m.Get("ms").Float()
 		err = float32sFromJS(c.otherGradD, m.Get("grad"), "discriminator gradient")
 	}
 	if err != nil {
 		return l, err
 	}
+	t0 = time.Now()
 	l, err = c.split.FinishStep(c.otherGradD)
+	finish := sinceMS(t0)
 	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
 		return l, fmt.Errorf("%v: %w", err, errPeer)
 	}
 	c.lastStep = time.Since(start)
+	tm := &c.timing
+	tm.Steps++
+	tm.Gen, tm.Disc, tm.Finish = tm.Gen+gen, tm.Disc+disc, tm.Finish+finish
+	tm.Exchange += sinceMS(start) - gen - disc - finish
+	tm.PeerGen, tm.PeerDisc = tm.PeerGen+peerGen, tm.PeerDisc+peerDisc
 	return l, err
 }
 
@@ -451,13 +491,15 @@ func (p *peer) generatorHalf(m js.Value) error {
 	if err := float32sFromJS(p.real.Data, m.Get("real"), "real B"); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	gradG, fake, _, err := p.split.GeneratorHalf(p.real)
 	if err != nil {
 		return err
 	}
+	ms := sinceMS(t0)
 	rec := p.split.Trainer.LastPreview().RecB
 	g, f, r := float32sToJS(gradG), float32sToJS(fake.Data), float32sToJS(rec.Data)
-	p.conn.send(splitGradG, map[string]any{"grad": g, "fake": f, "rec": r, "memory": wasmMemoryBytes()}, g, f, r)
+	p.conn.send(splitGradG, map[string]any{"grad": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(), "ms": ms}, g, f, r)
 	return nil
 }
 
@@ -466,12 +508,14 @@ func (p *peer) discriminatorHalf(m js.Value) error {
 		float32sFromJS(p.otherFake.Data, m.Get("fake"), "fake B")); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	gradD, _, err := p.split.DiscriminatorHalf(p.otherGradG, p.otherFake)
 	if err != nil {
 		return err // non-finite: the engine worker discards the iteration alike
 	}
+	ms := sinceMS(t0)
 	d := float32sToJS(gradD)
-	p.conn.send(splitGradD, map[string]any{"grad": d}, d)
+	p.conn.send(splitGradD, map[string]any{"grad": d, "ms": ms}, d)
 	return nil
 }
 

@@ -362,7 +362,7 @@ func (w *worker) postProgress() {
 	w.send(MsgProgress, map[string]any{
 		"iteration": t.Iteration, "total": total, "itPerSec": w.itPerSec, "etaSeconds": eta,
 		"lr": t.LearningRate(), "workers": w.workersInUse(),
-		"memory": wasmMemoryBytes(), "peerMemory": w.peerMemory(),
+		"memory": wasmMemoryBytes(), "peerMemory": w.peerMemory(), "split": w.splitTiming(),
 		"losses": map[string]any{"D_A": l.DA, "G_A": l.GA, "cycle_A": l.CycleA, "idt_A": l.IdtA,
 			"D_B": l.DB, "G_B": l.GB, "cycle_B": l.CycleB, "idt_B": l.IdtB, "G": l.G},
 	})
@@ -901,6 +901,15 @@ func (w *worker) useWorkers() {
 	}
 	w.split = c
 	w.sess.Stepper = c
+}
+
+// splitTiming is the two-worker run's timing so far (MsgProgress), or
+// null on one worker.
+func (w *worker) splitTiming() any {
+	if w.split == nil {
+		return nil
+	}
+	return w.split.timing.js()
 }
 
 // peerMemory is the peer's memory in bytes as it last reported it (0

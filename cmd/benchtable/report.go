@@ -142,6 +142,34 @@ func report(w io.Writer, dir string) error {
 		browser.runs("BrowserTrain_M_2workers", "s/iter"), native.runs("TrainerStep_M_128px_ngf32_6blocks", "s/iter"),
 		torch.runs("PyTorch_M", "s/iter"))
 
+	p("## Two workers\n\n")
+	p("Two workers split each iteration (`cyclegan/split.go`) and can at best halve the time\n")
+	p("one worker takes *on a core whose neighbour is busy too*. The column *1 worker, other\n")
+	p("core busy* measures that: one worker timed while a second, independent one-worker run\n")
+	p("of the same preset trains beside it (`benchTrainBusy`). Its ratio to *1 worker* is what\n")
+	p("this machine's second core costs the first; the last column is the split's own efficiency.\n\n")
+	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | over 1 worker with the other core busy (ideal 2×) |\n")
+	p("|---|---:|---:|---:|---:|---:|\n")
+	for _, pr := range presets {
+		b1, b2 := browser.get(pr.browser1, "s/iter"), browser.get(pr.browser2, "s/iter")
+		busy := browser.get(pr.browser1+"_busy", "s/iter")
+		p("| %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
+			cell(b1/b2, "%.2f×"), cell(busy/b2, "%.2f×"))
+	}
+	p("\nWhere an iteration of two workers goes, ms per iteration (medians; see `splitTiming`):\n")
+	p("each worker's generator half (three generator passes and the discriminator's verdict,\n")
+	p("forward and backward) and discriminator half (both generators' Adam step, then its\n")
+	p("discriminator forward and backward); on the engine worker the discriminators' Adam\n")
+	p("step, and the exchange (copying the messages in and out, and waiting for the peer).\n\n")
+	p("| preset | engine: generator half | engine: discriminator half | engine: D Adam | engine: exchange and wait | peer: generator half | peer: discriminator half |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, pr := range presets {
+		g := func(unit string) string { return cell(browser.get(pr.browser2, unit), "%.0f") }
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-exchange"),
+			g("ms-peer-gen"), g("ms-peer-disc"))
+	}
+	p("\n")
+
 	p("## Growth with image size (M's networks: ngf 32, 6 blocks)\n\n")
 	p("| size | browser, 1 worker | browser, 2 workers | native CLI | PyTorch | browser 1 worker ÷ its 64 px |\n|---|---:|---:|---:|---:|---:|\n")
 	sizes := []struct {
