@@ -98,23 +98,40 @@ func (g *Generator) Parameters() []Param { return g.params }
 // Forward translates x [N, 3, H, W] to [N, 3, H, W]; H and W must be
 // multiples of 4 so the two stride-2 stages invert exactly.
 func (g *Generator) Forward(tp *engine.Tape, x *engine.Tensor) *engine.Tensor {
+	return g.forward(tp, x, nil)
+}
+
+// forward is Forward, calling between (when not nil) after each stage: the
+// three input convolutions, every residual block, the two upsamplings.
+func (g *Generator) forward(tp *engine.Tape, x *engine.Tensor, between func()) *engine.Tensor {
+	stage := func() {
+		if between != nil {
+			between()
+		}
+	}
 	_, c, h, w := x.Dims()
 	if c != 3 || h%4 != 0 || w%4 != 0 {
 		panic(fmt.Sprintf("cyclegan: Generator input %v: want 3 channels and sides that are multiples of 4", x))
 	}
 	y := engine.ReflectionPad2D(tp, x, 3)
 	y = normReLU(tp, engine.Conv2D(tp, y, g.In.Weight, g.In.Bias, 1, 0))
+	stage()
 	y = normReLU(tp, engine.Conv2D(tp, y, g.Down1.Weight, g.Down1.Bias, 2, 1))
+	stage()
 	y = normReLU(tp, engine.Conv2D(tp, y, g.Down2.Weight, g.Down2.Bias, 2, 1))
+	stage()
 	for _, b := range g.Res {
 		r := engine.ReflectionPad2D(tp, y, 1)
 		r = normReLU(tp, engine.Conv2D(tp, r, b.Conv1.Weight, b.Conv1.Bias, 1, 0))
 		r = engine.ReflectionPad2D(tp, r, 1)
 		r = engine.InstanceNorm2D(tp, engine.Conv2D(tp, r, b.Conv2.Weight, b.Conv2.Bias, 1, 0), nil, nil)
 		y = engine.Add(tp, y, r)
+		stage()
 	}
 	y = normReLU(tp, engine.ConvTranspose2D(tp, y, g.Up1.Weight, g.Up1.Bias, 2, 1, 1))
+	stage()
 	y = normReLU(tp, engine.ConvTranspose2D(tp, y, g.Up2.Weight, g.Up2.Bias, 2, 1, 1))
+	stage()
 	y = engine.ReflectionPad2D(tp, y, 3)
 	return engine.Tanh(tp, engine.Conv2D(tp, y, g.Out.Weight, g.Out.Bias, 1, 0))
 }

@@ -19,7 +19,7 @@ func Translate(g *Generator, img image.Image) *image.NRGBA {
 // TranslateTensor runs g on x [1, 3, H, W] of any size, padding as
 // Translate does, and returns [1, 3, H, W].
 func TranslateTensor(g *Generator, x *engine.Tensor) *engine.Tensor {
-	return translateOn(nil, g, x)
+	return translateOn(nil, g, x, nil)
 }
 
 // A Translator translates image after image (webcam frames) without
@@ -27,6 +27,12 @@ func TranslateTensor(g *Generator, x *engine.Tensor) *engine.Tensor {
 // tape and are reused from call to call. The zero value is ready. It is
 // not safe for concurrent use, nor to use while the generator trains.
 type Translator struct {
+	// Between, when set, is called between the generator's stages (a
+	// dozen or so per frame): a caller with one thread, a Web Worker, can
+	// serve its events in the middle of a frame. It must not use the
+	// Translator.
+	Between func()
+
 	tp *engine.Tape
 }
 
@@ -41,11 +47,12 @@ func (tr *Translator) Translate(g *Generator, x *engine.Tensor) *engine.Tensor {
 	grad := len(params) > 0 && params[0].Tensor.RequiresGrad
 	SetRequiresGrad(g, false)
 	defer SetRequiresGrad(g, grad)
-	return translateOn(tr.tp, g, x)
+	return translateOn(tr.tp, g, x, tr.Between)
 }
 
-// translateOn is TranslateTensor with the activations on tp (nil: the heap).
-func translateOn(tp *engine.Tape, g *Generator, x *engine.Tensor) *engine.Tensor {
+// translateOn is TranslateTensor with the activations on tp (nil: the
+// heap), calling between between the generator's stages.
+func translateOn(tp *engine.Tape, g *Generator, x *engine.Tensor, between func()) *engine.Tensor {
 	_, _, h, w := x.Dims()
 	// Multiples of 4, and at least 8 so the residual blocks' reflection
 	// padding (at a quarter of the size) has a pixel to reflect.
@@ -54,7 +61,7 @@ func translateOn(tp *engine.Tape, g *Generator, x *engine.Tensor) *engine.Tensor
 	if ph != h || pw != w {
 		in = padReflect(x, ph, pw)
 	}
-	y := g.Forward(tp, in)
+	y := g.forward(tp, in, between)
 	if ph == h && pw == w {
 		return y
 	}

@@ -64,3 +64,24 @@ func TestTranslatorReusesMemory(t *testing.T) {
 		t.Fatalf("%v allocations a frame, want at most 2 (the parameter list)", n)
 	}
 }
+
+// Translator.Between runs once after every stage of the generator (three
+// input convolutions, each residual block, two upsamplings) and changes
+// nothing in the result.
+func TestTranslatorBetween(t *testing.T) {
+	for _, blocks := range []int{1, 3} {
+		g := NewGenerator(2, blocks)
+		InitWeights(g, rand.New(rand.NewPCG(7, uint64(blocks))))
+		x := newImageHW(12, 16)
+		want := TranslateTensor(g, x)
+		calls := 0
+		tr := Translator{Between: func() { calls++ }}
+		got := tr.Translate(g, x)
+		if !equal(got.Data, want.Data) {
+			t.Fatalf("%d blocks: the result changed with Between set", blocks)
+		}
+		if calls != 3+blocks+2 {
+			t.Fatalf("%d blocks: Between ran %d times, want %d", blocks, calls, 3+blocks+2)
+		}
+	}
+}

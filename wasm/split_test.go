@@ -272,3 +272,65 @@ func TestSplitFramesOnPeer(t *testing.T) {
 		t.Fatalf("%d frames translated by the peer, want 1", byPeer)
 	}
 }
+
+// TestSplitMidFrameFeedsPeer: while the engine worker translates a frame,
+// the peer that finishes its own is handed the next queued frame at once
+// (midFrame), not after the engine worker's frame ends.
+func TestSplitMidFrameFeedsPeer(t *testing.T) {
+	h := newHarness(t, nil)
+	inProcessPeer(t, h)
+	h.w.in, h.w.yield, h.w.midFrameEvery = &inbox{wake: make(chan struct{}, 1)}, newYielder().yield, 0
+	g := cyclegan.NewGenerator(4, 3)
+	cyclegan.InitWeights(g, rand.New(rand.NewPCG(3, 4)))
+	bin, err := cyclegan.MarshalGenerator(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(MsgImport, map[string]any{"name": "G_A.safetensors", "bytes": bytesToJS(bin)})
+	if h.w.bareGA == nil {
+		t.Fatalf("import: %s", h.describe(0))
+	}
+	const size = 16
+	px := make([]byte, size*size*4)
+	for i := range px {
+		px[i] = byte(i*13 + i/5)
+	}
+	data := js.Global().Get("Uint8ClampedArray").New(len(px))
+	js.CopyBytesToJS(data, px)
+	img := js.Global().Get("ImageData").New(data, size, size)
+	frame := func(req int) js.Value {
+		bm, err := await(js.Global().Call("createImageBitmap", img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js.ValueOf(map[string]any{"type": MsgFrame, "req": req, "direction": "AtoB", "bitmap": bm, "size": size})
+	}
+	want, _, err := translateFrame(&decoder{}, &cyclegan.Translator{}, g, frame(0).Get("bitmap"), size)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := h.mark()
+	h.w.handle(frame(1))  // to the idle peer
+	h.w.in.push(frame(3)) // queued behind frame 2, as the page keeps one waiting
+	h.w.handle(frame(2))  // the peer is busy: translated here
+	deadline := time.Now().Add(20 * time.Second)
+	for len(h.since(m, MsgFrameOut)) < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	outs := h.since(m, MsgFrameOut)
+	if len(outs) != 3 {
+		t.Fatalf("%d frames answered (frame 3 still queued: %d messages): %s", len(outs), len(h.w.in.msgs), h.describe(m))
+	}
+	h.noErrors(m)
+	for _, o := range outs {
+		req := o.Get("req").Int()
+		byPeer := o.Get("worker").Type() == js.TypeNumber && o.Get("worker").Int() == 2
+		if byPeer != (req != 2) {
+			t.Errorf("frame %d translated by the peer: %v", req, byPeer)
+		}
+		if !slices.Equal(bytesFromJS(o.Get("pixels")), bytesFromJS(want)) {
+			t.Errorf("frame %d: pixels differ from the translation here", req)
+		}
+	}
+}

@@ -45,6 +45,8 @@ func RunWorker() {
 	}
 
 	w := newWorker(postMessage, nil)
+	y := newYielder()
+	w.in, w.yield = in, y.yield
 	st, err := openStore()
 	if err != nil {
 		w.status("error", "Saved models are unavailable: %v. Training works, but checkpoints cannot be kept.", err)
@@ -54,9 +56,10 @@ func RunWorker() {
 	w.postReady()
 	w.postState()
 
-	y := newYielder()
 	for {
-		for _, m := range in.take() {
+		// One message at a time: a frame translated here may hand the
+		// frames still queued to the peer (midFrame).
+		for m, ok := in.pop(); ok; m, ok = in.pop() {
 			if isBoot(m) {
 				continue
 			}
@@ -107,12 +110,40 @@ func (in *inbox) push(v js.Value) {
 	}
 }
 
+// take takes every queued message, oldest first.
 func (in *inbox) take() []js.Value {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	m := in.msgs
 	in.msgs = nil
 	return m
+}
+
+// pop takes the oldest message, if any.
+func (in *inbox) pop() (js.Value, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if len(in.msgs) == 0 {
+		return js.Undefined(), false
+	}
+	m := in.msgs[0]
+	in.msgs[0] = js.Undefined()
+	in.msgs = in.msgs[1:]
+	return m, true
+}
+
+// takeFrame takes the oldest MsgFrame, leaving the other messages queued
+// in order.
+func (in *inbox) takeFrame() (js.Value, bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i, m := range in.msgs {
+		if m.Type() == js.TypeObject && str(m.Get("type")) == MsgFrame {
+			in.msgs = append(in.msgs[:i], in.msgs[i+1:]...)
+			return m, true
+		}
+	}
+	return js.Undefined(), false
 }
 
 // yielder hands control back to the JS event loop for one turn: a message
@@ -215,10 +246,18 @@ type worker struct {
 
 	// Webcam frames: frames translates them here without allocating; when
 	// not training, every other frame goes to the peer (framePeer), which
-	// holds the generators of peerGens.
+	// holds the generators of peerGens. In the middle of a frame here,
+	// midFrame yields to the event loop (yield; nil: never) at most every
+	// midFrameEvery and hands a frame queued in in to the peer as soon as
+	// the peer is free.
 	frames        cyclegan.Translator
 	peerFrameBusy bool
 	peerGens      map[string]peerGen
+	in            *inbox
+	yield         func()
+	midFrameEvery time.Duration
+	midFrameAt    time.Time
+	translating   bool // a frame is being translated here
 
 	// Reporting.
 	progressEvery, previewEvery time.Duration
@@ -239,8 +278,9 @@ func newWorker(post func(js.Value, []any), st *store) *worker {
 		post: post, store: st, cache: cache, dec: dec, tdec: &decoder{},
 		state: stateIdle, checkpointEvery: defaultCheckpointEvery,
 		progressEvery: 500 * time.Millisecond, previewEvery: 2 * time.Second,
-		translateBudget: translateBudget,
+		translateBudget: translateBudget, midFrameEvery: 15 * time.Millisecond,
 	}
+	w.frames.Between = w.midFrame
 	w.files[0] = newFileDomain("A", cache, dec)
 	w.files[1] = newFileDomain("B", cache, dec)
 	return w
@@ -1098,6 +1138,13 @@ func (w *worker) frame(msg js.Value) {
 		bm = js.Undefined() // transferred to the peer, which closes it
 		return
 	}
+	if w.translating {
+		// From midFrame, in the middle of a frame here: w.frames is busy.
+		fail("Cannot translate the camera: the second worker did not take a frame.")
+		return
+	}
+	w.translating, w.midFrameAt = true, time.Now()
+	defer func() { w.translating = false }()
 	pix, ms, err := translateFrame(w.tdec, &w.frames, g, bm, size)
 	if err != nil {
 		fail("Cannot translate the camera: %v.", err)
@@ -1278,7 +1325,7 @@ type peerGen struct {
 // training; it reports whether it did. The peer gets the generator's
 // weights with the first frame after they changed.
 func (w *worker) framePeer(msg js.Value, g *cyclegan.Generator, size int) bool {
-	if w.peer == nil || w.peerOff || w.workers == 1 || w.training() || w.peerFrameBusy {
+	if !w.peerTakesFrames() {
 		return false
 	}
 	dir := str(msg.Get("direction"))
@@ -1303,6 +1350,32 @@ func (w *worker) framePeer(msg js.Value, g *cyclegan.Generator, size int) bool {
 	w.peer.send(peerFrame, fields, transfer...)
 	w.peerFrameBusy = true
 	return true
+}
+
+// peerTakesFrames reports whether the next frame would go to the peer.
+func (w *worker) peerTakesFrames() bool {
+	return w.peer != nil && !w.peerOff && w.workers != 1 && !w.training() && !w.peerFrameBusy
+}
+
+// midFrame runs between the stages of a frame translated here
+// (Translator.Between). Without it the peer, done with its frame, would
+// wait for this one to end before its answer is passed on and the next
+// frame handed to it: with the two equally fast, it would sit idle for
+// about every other frame. So every midFrameEvery it yields to the event
+// loop, where the peer's port callback passes its answer on and frees it,
+// and then hands the oldest queued frame to the free peer.
+func (w *worker) midFrame() {
+	if w.yield == nil || w.peer == nil || time.Since(w.midFrameAt) < w.midFrameEvery {
+		return
+	}
+	w.yield()
+	w.midFrameAt = time.Now()
+	if !w.peerTakesFrames() || w.in == nil {
+		return
+	}
+	if m, ok := w.in.takeFrame(); ok {
+		w.frame(m) // to the peer: framePeer takes it
+	}
 }
 
 // peerFrameOut passes the peer's answer to a frame on to the page, from
