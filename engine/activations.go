@@ -13,13 +13,7 @@ func ReLU(tp *Tape, x *Tensor) *Tensor {
 // where x > 0 and slope elsewhere.
 func LeakyReLU(tp *Tape, x *Tensor, slope float32) *Tensor {
 	y := tp.output(x.Shape, x)
-	for i, v := range x.Data {
-		if v > 0 {
-			y.Data[i] = v
-		} else {
-			y.Data[i] = slope * v
-		}
-	}
+	leakyReLU(y.Data, x.Data, slope)
 	if !y.RequiresGrad {
 		return y
 	}
@@ -33,11 +27,33 @@ func leakyReLUBackward(_ *Tape, nd *node) {
 	if !needsGrad(x) {
 		return
 	}
-	for i, v := range x.Data {
+	leakyReLUGrad(x.Grad, y.Grad, x.Data, slope)
+}
+
+// leakyReLUScalar writes y = x where x > 0, else slope·x. Everywhere else
+// the product is taken, so a NaN stays NaN and ReLU (slope 0) maps −0 to
+// −0 and −∞ to NaN (0·−∞), as the browser's SIMD kernel must too. It is
+// the fallback of builds without SIMD and the oracle of leakyReLU.
+func leakyReLUScalar(y, x []float32, slope float32) {
+	y = y[:len(x)]
+	for i, v := range x {
 		if v > 0 {
-			x.Grad[i] += y.Grad[i]
+			y[i] = v
 		} else {
-			x.Grad[i] += slope * y.Grad[i]
+			y[i] = slope * v
+		}
+	}
+}
+
+// leakyReLUGradScalar adds ∂y where x > 0, else slope·∂y, to ∂x. It is the
+// fallback of builds without SIMD and the oracle of leakyReLUGrad.
+func leakyReLUGradScalar(dx, dy, x []float32, slope float32) {
+	dx, dy = dx[:len(x)], dy[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			dx[i] += dy[i]
+		} else {
+			dx[i] += slope * dy[i]
 		}
 	}
 }

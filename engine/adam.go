@@ -50,18 +50,38 @@ func (a *Adam) Step() {
 		// PyTorch computes the bias corrections and the step size in
 		// float64 (Python floats) and applies them to float32 tensors.
 		bc1 := 1 - math.Pow(a.Beta1, t)
-		bc2Sqrt := float32(math.Sqrt(1 - math.Pow(a.Beta2, t)))
-		stepSize := float32(a.LR / bc1)
-		b1, c1 := float32(a.Beta1), float32(1-a.Beta1)
-		b2, c2 := float32(a.Beta2), float32(1-a.Beta2)
-		eps := float32(a.Eps)
-		m, v := a.M[i], a.V[i]
-		for j, g := range p.Grad {
-			m[j] = b1*m[j] + c1*g
-			v[j] = b2*v[j] + c2*g*g
-			denom := float32(math.Sqrt(float64(v[j])))/bc2Sqrt + eps
-			p.Data[j] -= stepSize * (m[j] / denom)
+		k := adamCoeffs{
+			b1: float32(a.Beta1), c1: float32(1 - a.Beta1),
+			b2: float32(a.Beta2), c2: float32(1 - a.Beta2),
+			bc2Sqrt:  float32(math.Sqrt(1 - math.Pow(a.Beta2, t))),
+			stepSize: float32(a.LR / bc1),
+			eps:      float32(a.Eps),
 		}
+		adamUpdate(p.Data, p.Grad, a.M[i], a.V[i], k)
+	}
+}
+
+// adamCoeffs are the float32 coefficients of one Adam step of one
+// parameter.
+type adamCoeffs struct {
+	b1, c1   float32 // β1 and 1−β1
+	b2, c2   float32 // β2 and 1−β2
+	bc2Sqrt  float32 // √(1−β2ᵗ)
+	stepSize float32 // LR / (1−β1ᵗ)
+	eps      float32
+}
+
+// adamUpdateScalar applies one Adam step to the parameter values p with
+// gradient g and moments m, v (all of one length). It is the fallback of
+// builds without SIMD and the oracle of adamUpdate, which must match it bit
+// for bit: its operations and their order are the contract.
+func adamUpdateScalar(p, g, m, v []float32, k adamCoeffs) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	for j, gj := range g {
+		m[j] = k.b1*m[j] + k.c1*gj
+		v[j] = k.b2*v[j] + k.c2*gj*gj
+		denom := float32(math.Sqrt(float64(v[j])))/k.bc2Sqrt + k.eps
+		p[j] -= k.stepSize * (m[j] / denom)
 	}
 }
 

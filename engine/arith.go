@@ -4,9 +4,7 @@ package engine
 func Add(tp *Tape, a, b *Tensor) *Tensor {
 	mustSameShape("Add", a, b)
 	y := tp.output(a.Shape, a, b)
-	for i := range y.Data {
-		y.Data[i] = a.Data[i] + b.Data[i]
-	}
+	add(y.Data, a.Data, b.Data)
 	if !y.RequiresGrad {
 		return y
 	}
@@ -18,10 +16,27 @@ func Add(tp *Tape, a, b *Tensor) *Tensor {
 func addBackward(_ *Tape, nd *node) {
 	for _, in := range [2]*Tensor{nd.a, nd.b} {
 		if needsGrad(in) {
-			for i, g := range nd.out.Grad {
-				in.Grad[i] += g
-			}
+			addTo(in.Grad, nd.out.Grad)
 		}
+	}
+}
+
+// addScalar writes y = a + b elementwise. It is the fallback of builds
+// without SIMD and the oracle of add.
+func addScalar(y, a, b []float32) {
+	a, b = a[:len(y)], b[:len(y)]
+	for i := range y {
+		y[i] = a[i] + b[i]
+	}
+}
+
+// addToScalar adds src to dst elementwise (dst += src), the step of every
+// backward pass that passes a gradient through unchanged. It is the
+// fallback of builds without SIMD and the oracle of addTo.
+func addToScalar(dst, src []float32) {
+	src = src[:len(dst)]
+	for i := range dst {
+		dst[i] += src[i]
 	}
 }
 

@@ -53,9 +53,7 @@ func reflectionPad2DBackward(_ *Tape, nd *node) {
 		for i := 0; i < oh; i++ {
 			xrow := dx[reflect(i-pad, h)*w:][:w]
 			yrow := dy[i*ow : (i+1)*ow]
-			for j, g := range yrow[pad : pad+w] {
-				xrow[j] += g
-			}
+			addTo(xrow, yrow[pad:pad+w])
 			for j := 0; j < pad; j++ {
 				xrow[pad-j] += yrow[j]
 				xrow[w-2-j] += yrow[pad+w+j]
