@@ -63,4 +63,8 @@ func kernel4x8FMA(kc int, a, b []float32, c []float32, ldc int, overwrite bool) 
 	c1.Store(r1)
 	c2.Store(r2)
 	c3.Store(r3)
+	// Go's scalar float code is SSE-encoded: with the upper halves of the
+	// YMM registers left dirty, every SSE instruction after the kernel pays
+	// a transition penalty (measured: the native M frame 258 → 181 ms).
+	archsimd.ClearAVXUpperBits()
 }
