@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // The convolutions of a CycleGAN ResNet generator (ngf 32) at 128 px and its
 // PatchGAN discriminator, each timed for forward, input gradient and weight
@@ -17,20 +20,31 @@ const (
 
 // benchConv times one pass of the convolution g on one image. With
 // transposed, g is the convolution that the transposed convolution is the
-// adjoint of, and the passes swap roles as in ConvTranspose2D.
-func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass) {
+// adjoint of, and the passes swap roles as in ConvTranspose2D. With
+// viaGEMM, the forward and input-gradient passes run the im2col-GEMM
+// kernels even where Conv2D would pick the Winograd ones, for comparison.
+//
+// GFLOP/s counts the FLOPs of the direct convolution, 2·o·c·kh·kw·oh·ow
+// (convGeometry.FLOPs), whatever the algorithm: a Winograd pass does fewer
+// operations, and its figure is this rate of direct-equivalent work, so
+// that it compares with the other shapes and with the GEMM path.
+func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass, viaGEMM bool) {
 	rng := newRNG(99)
 	in := randTensor(rng, g.inLen()).Data
 	out := randTensor(rng, g.outLen()).Data
 	w := randTensor(rng, g.o*g.k()).Data
 	dw := make([]float32, len(w))
-	scratch := make([]float32, g.scratchLen())
+	scratch := make([]float32, g.gemmScratchLen())
+	forward, backwardInput := g.forward, g.backwardInput
+	if viaGEMM {
+		forward, backwardInput = g.forwardGEMM, g.backwardInputGEMM
+	}
 	run := func() {
 		switch {
 		case pass == passForward && !transposed, pass == passBackwardInput && transposed:
-			g.forward(in, w, nil, out)
+			forward(in, w, nil, out)
 		case pass == passBackwardInput && !transposed, pass == passForward && transposed:
-			g.backwardInput(scratch, w, out, in)
+			backwardInput(scratch, w, out, in)
 		default:
 			g.backwardWeight(in, out, dw)
 		}
@@ -45,9 +59,9 @@ func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass) {
 }
 
 func benchConvPasses(b *testing.B, g convGeometry, transposed bool) {
-	b.Run("Forward", func(b *testing.B) { benchConv(b, g, transposed, passForward) })
-	b.Run("BackwardInput", func(b *testing.B) { benchConv(b, g, transposed, passBackwardInput) })
-	b.Run("BackwardWeight", func(b *testing.B) { benchConv(b, g, transposed, passBackwardWeight) })
+	b.Run("Forward", func(b *testing.B) { benchConv(b, g, transposed, passForward, false) })
+	b.Run("BackwardInput", func(b *testing.B) { benchConv(b, g, transposed, passBackwardInput, false) })
+	b.Run("BackwardWeight", func(b *testing.B) { benchConv(b, g, transposed, passBackwardWeight, false) })
 }
 
 // Generator, ngf 32, 128 px: the input is already reflection-padded where
@@ -63,6 +77,62 @@ func BenchmarkConv2D_3x3s2_64to128_64px(b *testing.B) {
 }
 func BenchmarkConv2D_3x3_128to128_32px(b *testing.B) {
 	benchConvPasses(b, newConvGeometry(128, 34, 34, 128, 3, 3, 1, 0), false)
+}
+
+// BenchmarkConv2D_3x3_128to128_32px_GEMM is the residual blocks'
+// convolution above through the im2col-GEMM kernels that the Winograd ones
+// replace (the weight gradient is the GEMM either way), side by side with
+// BenchmarkConv2D_3x3_128to128_32px.
+func BenchmarkConv2D_3x3_128to128_32px_GEMM(b *testing.B) {
+	g := newConvGeometry(128, 34, 34, 128, 3, 3, 1, 0)
+	b.Run("Forward", func(b *testing.B) { benchConv(b, g, false, passForward, true) })
+	b.Run("BackwardInput", func(b *testing.B) { benchConv(b, g, false, passBackwardInput, true) })
+}
+
+// BenchmarkConv2DWinogradVsGEMM times the forward and input-gradient
+// passes of small 3×3 stride-1 convolutions both ways (Winograd, then the
+// im2col GEMM), the measurements behind winogradMinChannels and
+// winogradMinSize: the transforms cost in proportion to the images and the
+// GEMMs' savings in proportion to the channels too, so Winograd loses on
+// few channels or few pixels. Shapes are c→o at the output size, padding 1.
+func BenchmarkConv2DWinogradVsGEMM(b *testing.B) {
+	for _, s := range []struct{ c, o, px int }{
+		{8, 8, 32}, {16, 16, 16}, {16, 16, 32}, {32, 32, 8}, {32, 32, 16}, {64, 64, 8}, {128, 128, 16},
+	} {
+		g := newConvGeometry(s.c, s.px, s.px, s.o, 3, 3, 1, 1)
+		for _, via := range []struct {
+			name string
+			gemm bool
+		}{{"Winograd", false}, {"GEMM", true}} {
+			name := fmt.Sprintf("%dto%d_%dpx_%s", s.c, s.o, s.px, via.name)
+			b.Run(name+"/Forward", func(b *testing.B) { benchConvVia(b, g, passForward, via.gemm) })
+			b.Run(name+"/BackwardInput", func(b *testing.B) { benchConvVia(b, g, passBackwardInput, via.gemm) })
+		}
+	}
+}
+
+// benchConvVia is benchConv for a pass forced through the Winograd kernels
+// (whatever the shape) or the GEMM ones.
+func benchConvVia(b *testing.B, g convGeometry, pass convPass, viaGEMM bool) {
+	if viaGEMM {
+		benchConv(b, g, false, pass, true)
+		return
+	}
+	rng := newRNG(99)
+	in := randTensor(rng, g.inLen()).Data
+	out := randTensor(rng, g.outLen()).Data
+	w := randTensor(rng, g.o*g.k()).Data
+	run := func() { g.winogradForward(in, w, nil, out) }
+	if pass == passBackwardInput {
+		run = func() { g.winogradBackwardInput(w, out, in) }
+	}
+	run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(g.FLOPs()*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // The transposed convolutions 128→64 (32→64 px) and 64→32 (64→128 px),

@@ -18,7 +18,11 @@ import "fmt"
 //
 // The GEMM's packing reads col straight from the image, so the column
 // matrix is never stored. With stride 1, ∂x is instead the convolution of
-// the padded ∂y with the flipped weight (see fullConvolution).
+// the padded ∂y with the flipped weight (see fullConvolution). A 3×3
+// stride-1 kernel with enough channels (the generator's residual blocks)
+// runs its forward pass and input gradient as Winograd convolutions
+// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds); its
+// weight gradient stays the GEMM.
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
@@ -86,10 +90,20 @@ func (g convGeometry) inLen() int  { return g.c * g.h * g.w }
 func (g convGeometry) outLen() int { return g.o * g.oh * g.ow }
 func (g convGeometry) k() int      { return g.c * g.kh * g.kw }
 
-// scratchLen is the size of the scratch the kernels need: the padded ∂y
-// of a full convolution (see fullConvolution), or the column matrix when
-// the input gradient goes through col2im.
+// scratchLen is the size of the scratch backwardInput needs: none for a
+// Winograd convolution (which keeps its own, see winogradScratch), else
+// gemmScratchLen.
 func (g convGeometry) scratchLen() int {
+	if g.winogradInput() {
+		return 0
+	}
+	return g.gemmScratchLen()
+}
+
+// gemmScratchLen is the size of the scratch backwardInputGEMM needs: the
+// padded ∂y of a full convolution (see fullConvolution), or the column
+// matrix when the input gradient goes through col2im.
+func (g convGeometry) gemmScratchLen() int {
 	switch {
 	case g.identity():
 		return 0
@@ -121,8 +135,20 @@ func (g convGeometry) columns(img []float32, trans bool) gemmB {
 	return gemmB{b: img, trans: trans, im2col: true, g: g}
 }
 
-// forward sets y [o, oh, ow] = w [o, k] · im2col(x) (+ bias, if non-nil).
+// forward sets y [o, oh, ow] = w [o, k] · im2col(x) (+ bias, if non-nil):
+// a Winograd convolution for a 3×3 kernel with stride 1 and enough
+// channels (see winograd), else forwardGEMM.
 func (g convGeometry) forward(x, w, bias, y []float32) {
+	if g.winograd() {
+		g.winogradForward(x, w, bias, y)
+		return
+	}
+	g.forwardGEMM(x, w, bias, y)
+}
+
+// forwardGEMM is forward as one GEMM over the column matrix (or, for 3
+// output channels in the browser, thinForward).
+func (g convGeometry) forwardGEMM(x, w, bias, y []float32) {
 	ohw := g.oh * g.ow
 	if thinForward(g, x, w, y) {
 		if bias != nil {
@@ -170,8 +196,20 @@ func (g convGeometry) paddedGradient() convGeometry {
 }
 
 // backwardInput adds col2im(wᵀ · ∂y) to dx [c, h, w]; scratch holds
-// scratchLen floats.
+// scratchLen floats. A stride-1 3×3 convolution with enough channels (see
+// winogradInput) runs it as a Winograd convolution of ∂y, others
+// backwardInputGEMM.
 func (g convGeometry) backwardInput(scratch, w, dy, dx []float32) {
+	if g.winogradInput() {
+		g.winogradBackwardInput(w, dy, dx)
+		return
+	}
+	g.backwardInputGEMM(scratch, w, dy, dx)
+}
+
+// backwardInputGEMM is backwardInput through the GEMM: scratch holds
+// gemmScratchLen floats.
+func (g convGeometry) backwardInputGEMM(scratch, w, dy, dx []float32) {
 	ohw := g.oh * g.ow
 	switch {
 	case g.identity():
