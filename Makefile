@@ -69,7 +69,8 @@ fuzz:
 #  - every engine kernel natively and in headless Chromium, SIMD and scalar,
 #    three runs each (also tabulated alone in .bench/engine.md);
 #  - a training step natively (the CLI's Trainer.Step; allocations included)
-#    for presets S and M and M's networks at 64 and 256 px;
+#    for presets S and M and M's networks at 64 and 256 px; in Chromium on one
+#    core, S and M's step and both halves of their two-worker iteration;
 #  - training in real Web Workers in Chromium (the app's engine worker, and its
 #    peer for two workers) for S and M, three runs each, once more on one worker
 #    beside a second run that keeps the other core busy, and at 64 and 256 px;
@@ -94,6 +95,7 @@ bench: tools
 		"native scalar (2 cores)=$(BENCH_DIR)/native-scalar.txt" "browser SIMD (1 core)=$(BENCH_DIR)/wasm.txt" \
 		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" > $(BENCH_DIR)/engine.md
 	go test -run=NONE -bench=TrainerStep -benchtime=3x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
+	$(WASM) go test -run=NONE -bench='TrainerStep_(S|M)_|SplitStep' -benchtime=3x ./cyclegan/ | tee $(BENCH_DIR)/step-wasm.txt
 	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_(1worker|2workers)$$' -benchtime=1x -count=3 -timeout=60m ./wasm/ | tee $(BENCH_DIR)/browser.txt
 	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_1worker_busy|BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
 	if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \

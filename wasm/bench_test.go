@@ -181,7 +181,7 @@ func BenchmarkBrowserTrain_M256px_2workers(b *testing.B) { benchTrain(b, 256, 32
 // benchFrames: webcam frames through the engine worker as the page sends
 // them (an ImageBitmap, transferred; RGBA back), with M's generator (ngf
 // 32, 6 blocks), keeping one frame in flight per worker and one waiting,
-// as the page does (with two, the engine worker hands every other frame to
+// as the page does (with two, the engine worker hands frames to
 // its peer).
 func benchFrames(b *testing.B, workers int) {
 	b.StopTimer()

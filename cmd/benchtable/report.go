@@ -16,6 +16,7 @@ import (
 //
 //	native.txt native-scalar.txt wasm.txt wasm-scalar.txt  engine kernels
 //	step-native.txt   cyclegan TrainerStep_* (native, the CLI's step)
+//	step-wasm.txt     cyclegan TrainerStep_(S|M) and SplitStep_* in Chromium
 //	browser.txt       wasm BrowserTrain_* and BrowserFrame_* (real workers)
 //	pytorch.txt       pytorch_speed.py --bench-name lines
 //	env.txt           the machine, versions and load, as KEY: VALUE lines
@@ -99,6 +100,7 @@ func report(w io.Writer, dir string) error {
 		return s
 	}
 	native, browser, torch := load("step-native.txt"), load("browser.txt"), load("pytorch.txt")
+	stepWasm := load("step-wasm.txt")
 	env := readEnv(filepath.Join(dir, "env.txt"))
 
 	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
@@ -156,6 +158,19 @@ func report(w io.Writer, dir string) error {
 		p("| %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
 			cell(b1/b2, "%.2f×"), cell(busy/b2, "%.2f×"))
 	}
+	p("\nThe work alone, without a second core: one Chromium instance runs `Trainer.Step`, and\n")
+	p("both halves of a two-worker iteration back to back (`BenchmarkSplitStep_*`,\n")
+	p("`cyclegan/split_test.go`). The slower worker's share is what two workers would take\n")
+	p("if two busy cores ran as fast as one idle one; the split itself adds no work.\n\n")
+	p("| preset | one core: Trainer.Step | one core: both halves | the slower worker's share | speed-up on two ideal cores |\n")
+	p("|---|---:|---:|---:|---:|\n")
+	for _, pr := range []struct{ name, step, split string }{
+		{"S", "TrainerStep_S_64px_ngf16_3blocks", "SplitStep_S"},
+		{"M", "TrainerStep_M_128px_ngf32_6blocks", "SplitStep_M"},
+	} {
+		one, both, share := stepWasm.get(pr.step, "s/iter"), stepWasm.get(pr.split, "s/iter"), stepWasm.get(pr.split, "s/iter-2workers")
+		p("| %s | %s | %s | %s | %s |\n", pr.name, cell(one, "%.3f"), cell(both, "%.3f"), cell(share, "%.3f"), cell(one/share, "%.2f×"))
+	}
 	p("\nWhere an iteration of two workers goes, ms per iteration (medians; see `splitTiming`):\n")
 	p("each worker's generator half (three generator passes and the discriminator's verdict,\n")
 	p("forward and backward) and discriminator half (both generators' Adam step, then its\n")
@@ -204,7 +219,8 @@ func report(w io.Writer, dir string) error {
 	p("\n## Webcam translation\n\n")
 	p("M's generator (ngf 32, 6 blocks) on 128 px frames sent to the engine worker as the page\n")
 	p("sends them (an ImageBitmap in, RGBA out), one frame in flight per worker and one waiting\n")
-	p("(with two, the engine worker hands every other frame to its peer): **%s frames/s** with 2 workers,\n", cell(fps, "%.1f"))
+	p("(with two, the engine worker hands a frame to its peer whenever the peer is free, even in\n")
+	p("the middle of a frame of its own): **%s frames/s** with 2 workers,\n", cell(fps, "%.1f"))
 	p("%s with 1; each frame takes the engine %s ms.\n\n", cell(fps1, "%.1f"),
 		cell(browser.get("BrowserFrame_M_128px_1worker", "ms-engine"), "%.0f"))
 
@@ -221,11 +237,17 @@ func report(w io.Writer, dir string) error {
 	p("Each pass of every convolution shape of M's generator and the discriminator, and the\n")
 	p("plain GEMM of REFERENCE.md §3 (`engine/bench_test.go`, see `engine/BENCHMARKS.md`).\n\n")
 	kernels("GFLOP/s")
-	kg := map[string]float64{}
+	// Target 1 is judged on the GEMM, the kernel's own arithmetic rate; the
+	// Winograd path that the forward pass and input gradient take instead
+	// does 4/9 of the multiply-adds, and its "GFLOP/s" count the direct
+	// convolution's FLOPs (shown beside).
+	kg, wino := map[string]float64{}, map[string]float64{}
 	if s, err := readSamples(filepath.Join(dir, "wasm.txt")); err == nil {
-		for _, pass := range []string{"Forward", "BackwardInput", "BackwardWeight"} {
-			kg[pass] = s.get("Conv2D_3x3_128to128_32px/"+pass, "GFLOP/s")
+		for _, pass := range []string{"Forward", "BackwardInput"} {
+			kg[pass] = s.get("Conv2D_3x3_128to128_32px_GEMM/"+pass, "GFLOP/s")
+			wino[pass] = s.get("Conv2D_3x3_128to128_32px/"+pass, "GFLOP/s")
 		}
+		kg["BackwardWeight"] = s.get("Conv2D_3x3_128to128_32px/BackwardWeight", "GFLOP/s")
 	}
 	allocs := native.get("TrainerStep_M_128px_ngf32_6blocks", "allocs/op")
 
@@ -240,8 +262,9 @@ func report(w io.Writer, dir string) error {
 		return "**not met**"
 	}
 	minK := math.Min(kg["Forward"], math.Min(kg["BackwardInput"], kg["BackwardWeight"]))
-	p("| browser, 1 core: 3×3 128→128 at 32×32 ≥ 15 GFLOP/s, each pass | %s / %s / %s | %s |\n",
-		cell(kg["Forward"], "%.1f"), cell(kg["BackwardInput"], "%.1f"), cell(kg["BackwardWeight"], "%.1f"), mark(minK >= 15, minK))
+	p("| browser, 1 core: 3×3 128→128 at 32×32 ≥ 15 GFLOP/s, each pass (GEMM; as run with Winograd: forward, input gradient) | %s / %s / %s (%s / %s) | %s |\n",
+		cell(kg["Forward"], "%.1f"), cell(kg["BackwardInput"], "%.1f"), cell(kg["BackwardWeight"], "%.1f"),
+		cell(wino["Forward"], "%.1f"), cell(wino["BackwardInput"], "%.1f"), mark(minK >= 15, minK))
 	p("| M, browser, all workers ≤ 2× PyTorch s/iter | %s | %s |\n", cell(vsTorch["M"], "%.2f×"), mark(vsTorch["M"] <= 2, vsTorch["M"]))
 	p("| M generator, 128 px frames ≥ 5 frames/s (2 workers) | %s | %s |\n", cell(fps, "%.1f"), mark(fps >= 5, fps))
 	p("| steady-state training step allocates nothing (native, M) | %s allocs/op | %s |\n", cell(allocs, "%.0f"), mark(allocs == 0, allocs))
