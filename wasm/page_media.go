@@ -92,8 +92,8 @@ type pageWebcam struct {
 	stream js.Value
 	stop   chan struct{}
 	// out receives the MsgFrameOut answers; the loop has one frame in
-	// flight per engine worker (the engine worker hands every other frame
-	// to its peer) and one more, sent times by req.
+	// flight per engine worker (the engine worker hands frames to its
+	// peer) and one more, sent times by req.
 	out      chan js.Value
 	req      int
 	inFlight map[int]time.Time

@@ -245,8 +245,9 @@ type worker struct {
 	split   *splitCoordinator
 
 	// Webcam frames: frames translates them here without allocating; when
-	// not training, every other frame goes to the peer (framePeer), which
-	// holds the generators of peerGens. In the middle of a frame here,
+	// not training, a frame goes to the peer whenever it is free
+	// (framePeer), which holds the generators of peerGens. In the middle
+	// of a frame here,
 	// midFrame yields to the event loop (yield; nil: never) at most every
 	// midFrameEvery and hands a frame queued in in to the peer as soon as
 	// the peer is free.
