@@ -247,10 +247,9 @@ type worker struct {
 	// Webcam frames: frames translates them here without allocating; when
 	// not training, a frame goes to the peer whenever it is free
 	// (framePeer), which holds the generators of peerGens. In the middle
-	// of a frame here,
-	// midFrame yields to the event loop (yield; nil: never) at most every
-	// midFrameEvery and hands a frame queued in in to the peer as soon as
-	// the peer is free.
+	// of a frame here, midFrame yields to the event loop (yield; nil:
+	// never) at most every midFrameEvery and hands a frame queued in in to
+	// the peer as soon as the peer is free.
 	frames        cyclegan.Translator
 	peerFrameBusy bool
 	peerGens      map[string]peerGen
