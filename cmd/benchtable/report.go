@@ -159,9 +159,10 @@ func report(w io.Writer, dir string) error {
 			cell(b1/b2, "%.2f×"), cell(busy/b2, "%.2f×"))
 	}
 	p("\nThe work alone, without a second core: one Chromium instance runs `Trainer.Step`, and\n")
-	p("both halves of a two-worker iteration back to back (`BenchmarkSplitStep_*`,\n")
-	p("`cyclegan/split_test.go`). The slower worker's share is what two workers would take\n")
-	p("if two busy cores ran as fast as one idle one; the split itself adds no work.\n\n")
+	p("both halves of a two-worker iteration back to back on two replicas of the networks, as\n")
+	p("two workers hold them (`BenchmarkSplitStep_*`, `cyclegan/split_test.go`; each worker\n")
+	p("also takes both generators' and both discriminators' Adam step). The slower worker's\n")
+	p("share is what two workers would take if two busy cores ran as fast as one idle one.\n\n")
 	p("| preset | one core: Trainer.Step | one core: both halves | the slower worker's share | speed-up on two ideal cores |\n")
 	p("|---|---:|---:|---:|---:|\n")
 	for _, pr := range []struct{ name, step, split string }{
