@@ -172,7 +172,11 @@ func TestE2EFolderPickers(t *testing.T) {
 	dirA, dirB := domainFolders(t, t.TempDir())
 	b := newBrowser(t, e2e.url)
 	b.open(e2e.url + "/")
+	// One folder after the other, as a user picks them: on a loaded
+	// machine a second file chooser set while the page still reads the
+	// first was once lost (CI, 2026-11-27).
 	b.upload("domain-a-input", dirA)
+	b.waitFor("the image count 13", `document.getElementById("count-a").textContent === "13"`)
 	b.upload("domain-b-input", dirB)
 	b.waitFor("the image counts 13 and 12", `document.getElementById("count-a").textContent === "13" && document.getElementById("count-b").textContent === "12"`)
 	b.waitFor("notes.txt among the skipped files", skippedHas("styleA/notes.txt (A): not an image"))
