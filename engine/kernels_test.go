@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -144,25 +145,32 @@ func TestIm2colPackingMatchesNaive(t *testing.T) {
 // convTolerance: both sides sum about c·kh·kw products of values in [-1, 1].
 func convTolerance(cc convCase) float64 { return 2e-6 * float64(cc.c*cc.kh*cc.kw+cc.o) }
 
+// runConv2D runs case cc through Conv2D's forward and backward passes on
+// random x, weight, bias (nil without cc.bias) and ∂y, and returns them with
+// the naive loops' y, ∂x, ∂weight and ∂bias.
+func runConv2D(rng *rand.Rand, cc convCase) (x, w, b, y *Tensor, dy, wantY, wantDx, wantDw, wantDb []float32) {
+	x = param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
+	w = param(randTensor(rng, cc.o, cc.c, cc.kh, cc.kw))
+	var bData []float32
+	if cc.bias {
+		b = param(randTensor(rng, cc.o))
+		bData = b.Data
+	}
+	tp := NewTape()
+	y = Conv2D(tp, x, w, b, cc.s, cc.p)
+	dy = randTensor(rng, y.Shape...).Data
+	tp.BackwardFrom(y, dy)
+	wantY, wantDx, wantDw, wantDb = conv2dNaive(x.Data, w.Data, bData, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, dy)
+	return
+}
+
 func TestConv2DMatchesNaive(t *testing.T) {
 	rng := newRNG(3)
 	cases := append(convTable[:len(convTable):len(convTable)], wideConvTable...)
 	cases = append(cases, thinConvTable...)
 	for _, cc := range append(cases, convCase{name: "3x3_128ch_16px", n: 1, c: 128, h: 16, w: 16, o: 64, kh: 3, kw: 3, s: 1, p: 1, bias: true}) {
 		t.Run(cc.name, func(t *testing.T) {
-			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
-			w := param(randTensor(rng, cc.o, cc.c, cc.kh, cc.kw))
-			var b *Tensor
-			var bData []float32
-			if cc.bias {
-				b = param(randTensor(rng, cc.o))
-				bData = b.Data
-			}
-			tp := NewTape()
-			y := Conv2D(tp, x, w, b, cc.s, cc.p)
-			dy := randTensor(rng, y.Shape...).Data
-			tp.BackwardFrom(y, dy)
-			wantY, wantDx, wantDw, wantDb := conv2dNaive(x.Data, w.Data, bData, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, dy)
+			x, w, b, y, _, wantY, wantDx, wantDw, wantDb := runConv2D(rng, cc)
 			tol := convTolerance(cc)
 			assertClose(t, "y", y.Data, wantY, tol, 1e-5)
 			assertClose(t, "dx", x.Grad, wantDx, tol, 1e-5)

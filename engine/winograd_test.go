@@ -145,19 +145,7 @@ func TestWinogradConvOps(t *testing.T) {
 			t.Fatalf("%s: winograd %v, winogradInput %v: the case should take the Winograd kernels", cc.name, g.winograd(), g.winogradInput())
 		}
 		t.Run("Conv2D_"+cc.name, func(t *testing.T) {
-			x := param(randTensor(rng, cc.n, cc.c, cc.h, cc.w))
-			w := param(randTensor(rng, cc.o, cc.c, cc.kh, cc.kw))
-			var b *Tensor
-			var bData []float32
-			if cc.bias {
-				b = param(randTensor(rng, cc.o))
-				bData = b.Data
-			}
-			tp := NewTape()
-			y := Conv2D(tp, x, w, b, cc.s, cc.p)
-			dy := randTensor(rng, y.Shape...).Data
-			tp.BackwardFrom(y, dy)
-			wantY, wantDx, wantDw, wantDb := conv2dNaive(x.Data, w.Data, bData, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, dy)
+			x, w, b, y, dy, wantY, wantDx, wantDw, wantDb := runConv2D(rng, cc)
 			var absB []float32
 			if b != nil {
 				absB = absAll(b.Data)

@@ -224,20 +224,7 @@ func TestSplitFramesOnPeer(t *testing.T) {
 	}
 
 	const size = 16
-	px := make([]byte, 20*20*4)
-	for i := range px {
-		px[i] = byte(i*31 + i/7)
-	}
-	data := js.Global().Get("Uint8ClampedArray").New(len(px))
-	js.CopyBytesToJS(data, px)
-	img := js.Global().Get("ImageData").New(data, 20, 20)
-	bitmap := func() js.Value {
-		bm, err := await(js.Global().Call("createImageBitmap", img))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return bm
-	}
+	bitmap := testBitmaps(t, 20, 20)
 	want, _, err := translateFrame(&decoder{}, &cyclegan.Translator{}, g, bitmap(), size)
 	if err != nil {
 		t.Fatal(err)
@@ -291,19 +278,9 @@ func TestSplitMidFrameFeedsPeer(t *testing.T) {
 		t.Fatalf("import: %s", h.describe(0))
 	}
 	const size = 16
-	px := make([]byte, size*size*4)
-	for i := range px {
-		px[i] = byte(i*13 + i/5)
-	}
-	data := js.Global().Get("Uint8ClampedArray").New(len(px))
-	js.CopyBytesToJS(data, px)
-	img := js.Global().Get("ImageData").New(data, size, size)
+	bitmap := testBitmaps(t, size, size)
 	frame := func(req int) js.Value {
-		bm, err := await(js.Global().Call("createImageBitmap", img))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return js.ValueOf(map[string]any{"type": MsgFrame, "req": req, "direction": "AtoB", "bitmap": bm, "size": size})
+		return js.ValueOf(map[string]any{"type": MsgFrame, "req": req, "direction": "AtoB", "bitmap": bitmap(), "size": size})
 	}
 	want, _, err := translateFrame(&decoder{}, &cyclegan.Translator{}, g, frame(0).Get("bitmap"), size)
 	if err != nil {
@@ -332,5 +309,24 @@ func TestSplitMidFrameFeedsPeer(t *testing.T) {
 		if !slices.Equal(bytesFromJS(o.Get("pixels")), bytesFromJS(want)) {
 			t.Errorf("frame %d: pixels differ from the translation here", req)
 		}
+	}
+}
+
+// testBitmaps returns a maker of ImageBitmaps of one w×h test pattern, a
+// new one per call (a frame's bitmap is transferred and closed).
+func testBitmaps(t *testing.T, w, h int) func() js.Value {
+	px := make([]byte, w*h*4)
+	for i := range px {
+		px[i] = byte(i*31 + i/7)
+	}
+	data := js.Global().Get("Uint8ClampedArray").New(len(px))
+	js.CopyBytesToJS(data, px)
+	img := js.Global().Get("ImageData").New(data, w, h)
+	return func() js.Value {
+		bm, err := await(js.Global().Call("createImageBitmap", img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bm
 	}
 }
