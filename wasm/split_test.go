@@ -212,16 +212,7 @@ func TestSplitPeerFailure(t *testing.T) {
 func TestSplitFramesOnPeer(t *testing.T) {
 	h := newHarness(t, nil)
 	inProcessPeer(t, h)
-	g := cyclegan.NewGenerator(4, 1)
-	cyclegan.InitWeights(g, rand.New(rand.NewPCG(1, 2)))
-	bin, err := cyclegan.MarshalGenerator(g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.send(MsgImport, map[string]any{"name": "G_A.safetensors", "bytes": bytesToJS(bin)})
-	if h.w.bareGA == nil {
-		t.Fatalf("import: %s", h.describe(0))
-	}
+	g := importRandomGA(t, h, 1, rand.NewPCG(1, 2))
 
 	const size = 16
 	bitmap := testBitmaps(t, 20, 20)
@@ -267,16 +258,7 @@ func TestSplitMidFrameFeedsPeer(t *testing.T) {
 	h := newHarness(t, nil)
 	inProcessPeer(t, h)
 	h.w.in, h.w.yield, h.w.midFrameEvery = &inbox{wake: make(chan struct{}, 1)}, newYielder().yield, 0
-	g := cyclegan.NewGenerator(4, 3)
-	cyclegan.InitWeights(g, rand.New(rand.NewPCG(3, 4)))
-	bin, err := cyclegan.MarshalGenerator(g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.send(MsgImport, map[string]any{"name": "G_A.safetensors", "bytes": bytesToJS(bin)})
-	if h.w.bareGA == nil {
-		t.Fatalf("import: %s", h.describe(0))
-	}
+	g := importRandomGA(t, h, 3, rand.NewPCG(3, 4))
 	const size = 16
 	bitmap := testBitmaps(t, size, size)
 	frame := func(req int) js.Value {
@@ -329,4 +311,22 @@ func testBitmaps(t *testing.T, w, h int) func() js.Value {
 		}
 		return bm
 	}
+}
+
+// importRandomGA imports a randomly initialised ngf 4 generator with the
+// given number of residual blocks into h's worker as a bare G_A, and
+// returns it.
+func importRandomGA(t *testing.T, h *harness, blocks int, src rand.Source) *cyclegan.Generator {
+	t.Helper()
+	g := cyclegan.NewGenerator(4, blocks)
+	cyclegan.InitWeights(g, rand.New(src))
+	bin, err := cyclegan.MarshalGenerator(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.send(MsgImport, map[string]any{"name": "G_A.safetensors", "bytes": bytesToJS(bin)})
+	if h.w.bareGA == nil {
+		t.Fatalf("import: %s", h.describe(0))
+	}
+	return g
 }
