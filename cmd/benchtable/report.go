@@ -123,10 +123,13 @@ func report(w io.Writer, dir string) error {
 	p("medians over the runs; each browser run times 8–20 consecutive iterations after a\n")
 	p("warm-up.\n\n")
 
-	type preset struct{ name, browser1, browser2, native, torch string }
+	// native is the Trainer.Step benchmark (step-native.txt, and on one
+	// core in Chromium, step-wasm.txt); split, both halves of a two-worker
+	// iteration on one core (step-wasm.txt).
+	type preset struct{ name, browser1, browser2, native, split, torch string }
 	presets := []preset{
-		{"S", "BrowserTrain_S_1worker", "BrowserTrain_S_2workers", "TrainerStep_S_64px_ngf16_3blocks", "PyTorch_S"},
-		{"M", "BrowserTrain_M_1worker", "BrowserTrain_M_2workers", "TrainerStep_M_128px_ngf32_6blocks", "PyTorch_M"},
+		{"S", "BrowserTrain_S_1worker", "BrowserTrain_S_2workers", "TrainerStep_S_64px_ngf16_3blocks", "SplitStep_S", "PyTorch_S"},
+		{"M", "BrowserTrain_M_1worker", "BrowserTrain_M_2workers", "TrainerStep_M_128px_ngf32_6blocks", "SplitStep_M", "PyTorch_M"},
 	}
 	p("## Seconds per training iteration\n\n")
 	p("| preset | browser, 1 worker | browser, 2 workers | 2 workers' speed-up | native CLI (2 cores) | PyTorch (2 threads) | browser 2 workers ÷ PyTorch |\n")
@@ -165,11 +168,8 @@ func report(w io.Writer, dir string) error {
 	p("share is what two workers would take if two busy cores ran as fast as one idle one.\n\n")
 	p("| preset | one core: Trainer.Step | one core: both halves | the slower worker's share | speed-up on two ideal cores |\n")
 	p("|---|---:|---:|---:|---:|\n")
-	for _, pr := range []struct{ name, step, split string }{
-		{"S", "TrainerStep_S_64px_ngf16_3blocks", "SplitStep_S"},
-		{"M", "TrainerStep_M_128px_ngf32_6blocks", "SplitStep_M"},
-	} {
-		one, both, share := stepWasm.get(pr.step, "s/iter"), stepWasm.get(pr.split, "s/iter"), stepWasm.get(pr.split, "s/iter-2workers")
+	for _, pr := range presets {
+		one, both, share := stepWasm.get(pr.native, "s/iter"), stepWasm.get(pr.split, "s/iter"), stepWasm.get(pr.split, "s/iter-2workers")
 		p("| %s | %s | %s | %s | %s |\n", pr.name, cell(one, "%.3f"), cell(both, "%.3f"), cell(share, "%.3f"), cell(one/share, "%.2f×"))
 	}
 	p("\nWhere an iteration of two workers goes, ms per iteration (medians; see `splitTiming`):\n")
