@@ -133,6 +133,7 @@ func reportSplitTiming(b *testing.B, before, after js.Value) {
 	}
 	for _, f := range []struct{ field, unit string }{
 		{"gen", "ms-gen"}, {"disc", "ms-disc"}, {"finish", "ms-finish"}, {"exchange", "ms-exchange"},
+		{"copy", "ms-copy"}, {"wait", "ms-wait"},
 		{"peerGen", "ms-peer-gen"}, {"peerDisc", "ms-peer-disc"},
 	} {
 		b.ReportMetric((after.Get(f.field).Float()-before.Get(f.field).Float())/float64(steps), f.unit)

@@ -330,3 +330,86 @@ func importRandomGA(t *testing.T, h *harness, blocks int, src rand.Source) *cycl
 	}
 	return g
 }
+
+// TestBufferPool: a buffer that arrived carries the next message of its
+// size, with that message's values, and is handed out once.
+func TestBufferPool(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	values := func(n int) []float32 {
+		f := make([]float32, n)
+		for i := range f {
+			f[i] = rng.Float32()*2 - 1
+		}
+		return f
+	}
+	var pool bufferPool
+	sent := values(1000)
+	arrived := float32sToJS(sent) // as the other worker would transfer it
+	got := make([]float32, len(sent))
+	if err := pool.float32sFromJS(got, arrived, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, sent) {
+		t.Fatal("the arrived values differ from the sent ones")
+	}
+
+	if other := pool.float32sToJS(values(999)); other.Equal(arrived) {
+		t.Error("a 999-value message reused a 1000-value buffer")
+	}
+	next := values(1000)
+	out := pool.float32sToJS(next)
+	if !out.Equal(arrived) {
+		t.Error("a message of the arrived buffer's size got a new buffer")
+	}
+	back := make([]float32, len(next))
+	if err := float32sFromJS(back, out, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back, next) {
+		t.Error("the recycled buffer does not hold the new message's values")
+	}
+	if again := pool.float32sToJS(next); again.Equal(arrived) {
+		t.Error("one buffer was handed out twice")
+	}
+
+	for range maxPooled + 2 {
+		if err := pool.float32sFromJS(got, float32sToJS(sent), "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(pool.free[4*len(sent)]); n != maxPooled {
+		t.Errorf("the pool keeps %d buffers of one size, want at most %d", n, maxPooled)
+	}
+	if err := pool.float32sFromJS(make([]float32, 10), float32sToJS(sent), "test"); err == nil {
+		t.Error("a message of the wrong size was accepted")
+	}
+}
+
+// BenchmarkMessageOut copies preset M's generator gradient message (the
+// largest a worker sends each iteration) out of the Go heap into a new
+// ArrayBuffer (fresh), as two workers did, and into a buffer that arrived
+// earlier (recycled), as they do now.
+func BenchmarkMessageOut(b *testing.B) {
+	cfg := cyclegan.DefaultConfig()
+	cfg.CropSize, cfg.NGF, cfg.Blocks = 128, 32, 6
+	n, _, _ := cyclegan.SplitMessageFloats(cfg)
+	f := make([]float32, n)
+	for i := range f {
+		f[i] = float32(i)
+	}
+	b.Run("fresh", func(b *testing.B) {
+		b.SetBytes(int64(4 * n))
+		for range b.N {
+			float32sToJS(f)
+		}
+	})
+	b.Run("recycled", func(b *testing.B) {
+		var pool bufferPool
+		pool.free = map[int][]js.Value{4 * n: {float32sToJS(f)}}
+		b.SetBytes(int64(4 * n))
+		for range b.N {
+			ab := pool.float32sToJS(f)
+			pool.free[4*n] = append(pool.free[4*n], ab) // as if it came back
+		}
+	})
+}

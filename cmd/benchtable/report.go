@@ -176,12 +176,14 @@ func report(w io.Writer, dir string) error {
 	p("each worker's generator half (three generator passes and the discriminator's verdict,\n")
 	p("forward and backward) and discriminator half (both generators' Adam step, then its\n")
 	p("discriminator forward and backward); on the engine worker the discriminators' Adam\n")
-	p("step, and the exchange (copying the messages in and out, and waiting for the peer).\n\n")
-	p("| preset | engine: generator half | engine: discriminator half | engine: D Adam | engine: exchange and wait | peer: generator half | peer: discriminator half |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	p("step, and the exchange: copying the messages out of and into its Go heap (into\n")
+	p("recycled buffers, `bufferPool`), and waiting for the peer's messages, which is mostly\n")
+	p("waiting for the slower half.\n\n")
+	p("| preset | engine: generator half | engine: discriminator half | engine: D Adam | engine: copying messages | engine: waiting | peer: generator half | peer: discriminator half |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		g := func(unit string) string { return cell(browser.get(pr.browser2, unit), "%.0f") }
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-exchange"),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-copy"), g("ms-wait"),
 			g("ms-peer-gen"), g("ms-peer-disc"))
 	}
 	p("\n")
