@@ -69,6 +69,21 @@ func (s samples) get(bench, unit string) float64 {
 
 func (s samples) runs(bench, unit string) int { return len(s.m[bench][unit]) }
 
+// ratios is a/b run by run, in the order the runs were made (make bench
+// runs one and two workers round by round), as "1.52×, 1.61×"; – when
+// either was not measured.
+func (s samples) ratios(a, b, unit string) string {
+	va, vb := s.m[a][unit], s.m[b][unit]
+	var out []string
+	for i := 0; i < min(len(va), len(vb)); i++ {
+		out = append(out, cell(va[i]/vb[i], "%.2f×"))
+	}
+	if len(out) == 0 {
+		return "–"
+	}
+	return strings.Join(out, ", ")
+}
+
 func cell(v float64, format string) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "–"
@@ -154,13 +169,13 @@ func report(w io.Writer, dir string) error {
 	p("core busy* measures that: one worker timed while a second, independent one-worker run\n")
 	p("of the same preset trains beside it (`benchTrainBusy`). Its ratio to *1 worker* is what\n")
 	p("this machine's second core costs the first; the last column is the split's own efficiency.\n\n")
-	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | over 1 worker with the other core busy (ideal 2×) |\n")
-	p("|---|---:|---:|---:|---:|---:|\n")
+	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | each round's speed-up | over 1 worker with the other core busy (ideal 2×) |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		b1, b2 := browser.get(pr.browser1, "s/iter"), browser.get(pr.browser2, "s/iter")
 		busy := browser.get(pr.browser1+"_busy", "s/iter")
-		p("| %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
-			cell(b1/b2, "%.2f×"), cell(busy/b2, "%.2f×"))
+		p("| %s | %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
+			cell(b1/b2, "%.2f×"), browser.ratios(pr.browser1, pr.browser2, "s/iter"), cell(busy/b2, "%.2f×"))
 	}
 	p("\nThe work alone, without a second core: one Chromium instance runs `Trainer.Step`, and\n")
 	p("both halves of a two-worker iteration back to back on two replicas of the networks, as\n")
