@@ -37,8 +37,9 @@ import (
 //
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
-// own once it has copied it into its Go heap (bufferPool). (Go's wasm memory cannot be shared, so a
-// SharedArrayBuffer would not save the copy out of and into each Go heap.)
+// own once it has copied it into its Go heap (bufferPool). (Go's wasm
+// memory cannot be shared, so a SharedArrayBuffer would not save the copy
+// out of and into each Go heap.)
 // The run starts on the peer from a checkpoint of the engine worker's
 // trainer (splitInit), so the two replicas start bit-identical; the peer
 // sends its pool's images when the engine worker writes a checkpoint
