@@ -285,10 +285,10 @@ type splitTiming struct {
 	Steps int // iterations timed
 	// On the engine worker: GeneratorHalf; DiscriminatorHalf (the
 	// generators' Adam step, then the discriminator); FinishStep (the
-	// discriminators' Adam step); and the rest (Exchange), of which Copy
-	// is copying the messages out of and into the Go heap and posting
-	// them, and Wait is waiting for the peer's messages to arrive.
-	Gen, Disc, Finish, Exchange, Copy, Wait float64
+	// discriminators' Adam step); and the exchange, Copy + Wait: copying
+	// the messages out of and into the Go heap and posting them, and
+	// waiting for the peer's messages to arrive.
+	Gen, Disc, Finish, Copy, Wait float64
 	// The peer's GeneratorHalf and DiscriminatorHalf, as it reports them.
 	PeerGen, PeerDisc float64
 }
@@ -296,10 +296,12 @@ type splitTiming struct {
 // js is the timing as MsgProgress carries it.
 func (t splitTiming) js() map[string]any {
 	return map[string]any{"steps": t.Steps, "gen": t.Gen, "disc": t.Disc, "finish": t.Finish,
-		"exchange": t.Exchange, "copy": t.Copy, "wait": t.Wait, "peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
+		"exchange": t.Copy + t.Wait, "copy": t.Copy, "wait": t.Wait, "peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
 }
 
-func sinceMS(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+func sinceMS(t time.Time) float64 { return toMS(time.Since(t)) }
+
+func toMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // startSplit hands t's state to the peer on conn and makes t half 0 of a
 // two-worker run. On failure t is untouched.
@@ -333,29 +335,34 @@ func (c *splitCoordinator) timeout() time.Duration {
 // Step runs one iteration on both workers (cyclegan.Stepper).
 func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, error) {
 	start := time.Now()
-	var copying, waiting float64 // ms
-	// copied and waited add the time since t0 to copying or waiting.
+	// lap is the milliseconds since the previous lap (or the start): each
+	// stretch of the iteration is charged to one of gen, disc, finish,
+	// copying and waiting.
 	t0 := start
-	copied := func() { copying += sinceMS(t0); t0 = time.Now() }
-	waited := func() { waiting += sinceMS(t0); t0 = time.Now() }
+	lap := func() float64 {
+		now := time.Now()
+		ms := toMS(now.Sub(t0))
+		t0 = now
+		return ms
+	}
+	var copying, waiting float64
 
 	copy(c.realB.Data, realB.Data)
 	buf := c.conn.buffers.float32sToJS(realB.Data)
 	c.conn.send(splitGen, map[string]any{"real": buf}, buf)
-	copied()
+	copying += lap()
 
 	gradG, fakeB, _, err := c.split.GeneratorHalf(realA)
-	gen := sinceMS(t0)
+	gen := lap()
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	t0 = time.Now()
 	g, f := c.conn.buffers.float32sToJS(gradG), c.conn.buffers.float32sToJS(fakeB.Data)
 	c.conn.send(splitGradG, map[string]any{"grad": g, "fake": f}, g, f)
-	copied()
+	copying += lap()
 
 	m, err := c.conn.expect(splitGradG, c.timeout())
-	waited()
+	waiting += lap()
 	var peerGen float64
 	if err == nil {
 		peerGen = m.Get("ms").Float()
@@ -370,21 +377,20 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if err != nil {
 		return cyclegan.Losses{}, err
 	}
-	copied()
+	copying += lap()
 	gradD, l, err := c.split.DiscriminatorHalf(c.otherGradG, c.fakeA)
-	disc := sinceMS(t0)
+	disc := lap()
 	if errors.Is(err, cyclegan.ErrNonFinite) {
 		return l, err // the peer discards the iteration alike
 	}
 	if err != nil {
 		return l, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	t0 = time.Now()
 	d := c.conn.buffers.float32sToJS(gradD)
 	c.conn.send(splitGradD, map[string]any{"grad": d}, d)
-	copied()
+	copying += lap()
 	m, err = c.conn.expect(splitGradD, c.timeout())
-	waited()
+	waiting += lap()
 	var peerDisc float64
 	if err == nil {
 		peerDisc = m.Get("ms").Float()
@@ -393,9 +399,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if err != nil {
 		return l, err
 	}
-	copied()
+	copying += lap()
 	l, err = c.split.FinishStep(c.otherGradD)
-	finish := sinceMS(t0)
+	finish := lap()
 	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
 		return l, fmt.Errorf("%v: %w", err, errPeer)
 	}
@@ -403,7 +409,6 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	tm := &c.timing
 	tm.Steps++
 	tm.Gen, tm.Disc, tm.Finish = tm.Gen+gen, tm.Disc+disc, tm.Finish+finish
-	tm.Exchange += sinceMS(start) - gen - disc - finish
 	tm.Copy, tm.Wait = tm.Copy+copying, tm.Wait+waiting
 	tm.PeerGen, tm.PeerDisc = tm.PeerGen+peerGen, tm.PeerDisc+peerDisc
 	return l, err
