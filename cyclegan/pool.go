@@ -37,6 +37,12 @@ func NewImagePool(size int) *ImagePool {
 // when it is above ½, one index. The result is detached (it never requires
 // a gradient) and is valid until the next Query.
 func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
+	return p.query(fakes, rng, nil)
+}
+
+// query is Query; with swapped non-nil it also appends, per image, the
+// slot whose stored image it returned and replaced (-1 for none), for undo.
+func (p *ImagePool) query(fakes *engine.Tensor, rng *rand.Rand, swapped *[]int) *engine.Tensor {
 	n, c, h, w := fakes.Dims()
 	if p.out == nil || !slices.Equal(p.out.Shape, fakes.Shape) {
 		p.out = engine.New(n, c, h, w)
@@ -45,7 +51,8 @@ func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
 	for i := 0; i < n; i++ {
 		fake := fakes.Data[i*per : (i+1)*per]
 		dst := p.out.Data[i*per : (i+1)*per]
-		switch k := poolChoice(p.Size, len(p.Images), rng); {
+		k := poolChoice(p.Size, len(p.Images), rng)
+		switch {
 		case k == poolStore:
 			stored := engine.New(1, c, h, w)
 			copy(stored.Data, fake)
@@ -61,8 +68,27 @@ func (p *ImagePool) Query(fakes *engine.Tensor, rng *rand.Rand) *engine.Tensor {
 		default:
 			copy(dst, fake)
 		}
+		if swapped != nil {
+			*swapped = append(*swapped, max(k, -1))
+		}
 	}
 	return p.out
+}
+
+// undo takes back the last query, which found n images stored and
+// swapped the given slots: each swapped slot gets back the image the
+// query returned from it (in reverse order, so that a slot swapped twice
+// ends with its first image), and the images the query stored are dropped.
+func (p *ImagePool) undo(n int, swapped []int) {
+	if len(swapped) > 0 {
+		per := p.out.Len() / len(swapped)
+		for i := len(swapped) - 1; i >= 0; i-- {
+			if k := swapped[i]; k >= 0 {
+				copy(p.Images[k].Data, p.out.Data[i*per:(i+1)*per])
+			}
+		}
+	}
+	p.Images = p.Images[:n]
 }
 
 // Outcomes of poolChoice besides a slot index.

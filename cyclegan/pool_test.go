@@ -64,3 +64,57 @@ func TestImagePoolSizeZeroPassesThrough(t *testing.T) {
 		t.Fatal("a disabled pool stored images")
 	}
 }
+
+// undo takes back a query exactly: the stored images (a slot swapped twice
+// in one batch included) and the fill level, over queries that store,
+// swap and pass through.
+func TestImagePoolUndo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	p := NewImagePool(3)
+	var swaps, twice, stores int
+	for q := 0; q < 40; q++ {
+		n := 1 + q%4
+		fakes := engine.New(n, 1, 2, 2)
+		for i := range fakes.Data {
+			fakes.Data[i] = float32(100*q + i)
+		}
+		var before [][]float32
+		for _, img := range p.Images {
+			before = append(before, append([]float32(nil), img.Data...))
+		}
+		var swapped []int
+		p.query(fakes, rng, &swapped)
+		if len(swapped) != n {
+			t.Fatalf("query %d: %d journal entries for %d images", q, len(swapped), n)
+		}
+		seen := map[int]bool{}
+		for _, k := range swapped {
+			if k >= 0 {
+				swaps++
+				if seen[k] {
+					twice++
+				}
+				seen[k] = true
+			}
+		}
+		stores += len(p.Images) - len(before)
+		after := len(p.Images)
+		p.undo(len(before), swapped)
+		if len(p.Images) != len(before) {
+			t.Fatalf("query %d: undo left %d images, want %d", q, len(p.Images), len(before))
+		}
+		for i, img := range p.Images {
+			if !equal(img.Data, before[i]) {
+				t.Fatalf("query %d: undo left slot %d as %v, want %v", q, i, img.Data, before[i])
+			}
+		}
+		// Query again, so that the pool keeps filling and mixing.
+		p.Query(fakes, rng)
+		if len(p.Images) != after {
+			t.Fatalf("query %d: redo stored %d images, first time %d", q, len(p.Images), after)
+		}
+	}
+	if swaps < 10 || twice == 0 || stores != 3 {
+		t.Fatalf("%d swaps (%d of a slot swapped before in its batch), %d stores: the test does not exercise them all", swaps, twice, stores)
+	}
+}

@@ -11,27 +11,31 @@ import (
 // Two-worker training.
 //
 // In the browser one Go instance runs on one thread, so two cores mean two
-// Web Workers, each with its own Go instance and its own full replica of the
+// Web Workers, each with its own Go instance and its own replica of the
 // four networks, optimisers and pool random state. One iteration of
-// Trainer.Step splits into two halves that exchange three messages each:
+// Trainer.Step splits into two halves that exchange one message each:
 //
-//	worker 0 (holds real A)                 worker 1 (holds real B)
+//	worker 0 (A → B → A, owns D_A)          worker 1 (B → A → B, owns D_B)
 //	GeneratorHalf(A)                        GeneratorHalf(B)
 //	  fake_B = G_A(A), rec_A = G_B(fake_B)    fake_A = G_B(B), rec_B = G_A(fake_A)
 //	  ∇ of MSE(D_A(fake_B),1)                 ∇ of MSE(D_B(fake_A),1)
 //	     + λA·L1(rec_A,A)                        + λB·L1(rec_B,B)
 //	     + λA·λidt·L1(G_B(A),A)                  + λB·λidt·L1(G_A(B),B)
-//	  ── gradG₀, fake_B ──────────────────▶
-//	  ◀────────────────────── gradG₁, fake_A ──
-//	DiscriminatorHalf(gradG₁, fake_A)       DiscriminatorHalf(gradG₀, fake_B)
+//	DiscriminatorHalf(B)                    DiscriminatorHalf(A)
+//	  pool_B(fake_B), replay pool_A's draws   replay pool_B's draws, pool_A(fake_A)
+//	  ∇ of D_A's loss on (B, pooled fake_B)   ∇ of D_B's loss on (A, pooled fake_A)
+//	  ── msg₀ ────────────────────────────▶
+//	  ◀──────────────────────────── msg₁ ──
+//	FinishStep(msg₁)                        FinishStep(msg₀)
 //	  G step on gradG₀ + gradG₁               G step on gradG₁ + gradG₀ (same bits)
-//	  replay pool_B's draws                   pool_B(fake_B)
-//	  pool_A(fake_A)                          replay pool_A's draws
-//	  ∇ of D_B's loss on (A, pooled fake_A)   ∇ of D_A's loss on (B, pooled fake_B)
-//	  ── gradD₀ (D_B) ────────────────────▶
-//	  ◀──────────────────────── gradD₁ (D_A) ──
-//	FinishStep(gradD₁)                      FinishStep(gradD₀)
-//	  D step on D_A ∪ D_B                     D step on D_A ∪ D_B
+//	  D step on D_A                           D step on D_B
+//
+// Each worker's discriminator judges its own generator half and trains on
+// its own fake, so a discriminator never leaves its worker: only the
+// generators' gradient crosses, once per iteration, and the two workers
+// wait for each other once. (The reference's discriminator step needs the
+// fakes of before the generators' step, so the generator step can wait for
+// the end of the iteration.)
 //
 // The generator objective is the sum of the two halves' terms, so the sum of
 // the two halves' gradients is its gradient; float32 addition is
@@ -39,59 +43,73 @@ import (
 // same Adam step. Against a single Trainer the only difference is the order
 // in which each parameter's partial gradients are added (the single tape
 // accumulates all six terms into one buffer), a rounding difference. The
-// discriminator step is exact: each discriminator's loss involves one
-// worker's data only, and Adam is elementwise, so one optimiser over
-// D_A ∪ D_B fed with D_A's gradient from worker 1 and D_B's from worker 0 is
-// the single trainer's optimiser.
+// discriminator steps are exact: each discriminator's loss involves one
+// worker's images, and Adam is elementwise, so D_A's step on worker 0 is
+// the single trainer's step of D_A.
+//
+// So the replicas hold the same generators, generator optimiser, counters
+// and pool random state, and each holds its own discriminator (weights and
+// Adam state) current; its copy of the other one is stale until a
+// checkpoint gathers it (OwnState, MarshalCheckpoint).
 //
 // The pools draw from one random stream, pool_B first, then pool_A, as in
-// Trainer.Step. Each worker keeps the images of the pool whose discriminator
-// it trains (worker 0: pool_A, worker 1: pool_B) and only counts the other
+// Trainer.Step. Each worker keeps the images of the pool its discriminator
+// sees (worker 0: pool_B, worker 1: pool_A) and only counts the other
 // pool's fill level, which is enough to replay the other pool's draws
-// without its images; so both workers' PoolRNG stay in the single trainer's
-// state.
+// without its images.
 //
-// Messages, in float32 values (SplitMessageFloats gives the numbers):
-//
-//	gradG: both generators' gradients in OptG.Params order (G_A then G_B,
-//	       state-dict order), then the six generator loss terms
-//	       GA, GB, CycleA, CycleB, IdtA, IdtB, zero for the other half's;
-//	fake:  the fake image the other worker's discriminator needs, [1,3,S,S];
-//	gradD: this worker's discriminator's gradient (D_B for worker 0, D_A for
-//	       worker 1, state-dict order), then its loss; the other
-//	       discriminator's zeros are not sent.
-//
-// The loss terms ride along with the gradients so that both workers see the
-// same complete Losses and make the same decision about non-finite steps
-// from the same values.
+// A message is SplitMessageFloats(cfg) float32 values: both generators'
+// gradients in OptG.Params order (G_A then G_B, state-dict order), then
+// the six generator loss terms GA, GB, CycleA, CycleB, IdtA, IdtB (zero
+// for the other half's), then this worker's discriminator loss and 1 if
+// its discriminator's gradient is finite (0 if not). The losses ride along
+// so that both workers see the same complete Losses and make the same
+// decision about non-finite steps from the same values. A non-finite
+// generator objective discards the whole iteration, as Trainer.Step does
+// before it touches the pools, so DiscriminatorHalf's pool query is undone
+// then.
 
-// genLossTerms is the number of loss values after the gradient in a gradG
-// message: GA, GB, CycleA, CycleB, IdtA, IdtB.
+// genLossTerms is the number of generator loss values after the gradient
+// in a message: GA, GB, CycleA, CycleB, IdtA, IdtB.
 const genLossTerms = 6
 
-// SplitTrainer is one of the two halves of a two-worker run: a full replica
-// of the Trainer's state that computes half of each iteration.
+// msgTail is the number of values after the gradient in a message: the
+// generator terms, the discriminator loss and its gradient's finiteness.
+const msgTail = genLossTerms + 2
+
+// SplitTrainer is one of the two halves of a two-worker run: a replica of
+// the Trainer's state that computes half of each iteration.
 //
 // An iteration is GeneratorHalf, DiscriminatorHalf, FinishStep on both
-// workers, each call taking what the other worker's previous call returned.
-// After FinishStep (or a discarded step) the two replicas are bit-identical.
-// An error other than ErrNonFinite or ErrDiverged (a call out of order, a
-// message of the wrong size) leaves the iteration where it was: retry with
-// the right message, or restart both workers from a checkpoint.
+// workers; FinishStep takes what the other worker's DiscriminatorHalf
+// returned. After FinishStep (or a discarded step) the two replicas hold
+// the same generators, counters and pool random state. An error other than
+// ErrNonFinite or ErrDiverged (a call out of order, a message of the wrong
+// size) leaves the iteration where it was: retry with the right message,
+// or restart both workers from a checkpoint.
 type SplitTrainer struct {
 	// Trainer is this worker's replica. Read it freely (Config, Iteration,
-	// networks, LastPreview: this half's three images); do not call its
-	// Step.
+	// generators, this worker's discriminator, LastPreview: this half's
+	// three images); do not call its Step.
 	Trainer *Trainer
 
 	half      int
 	phase     int
-	ghostFill int // images in the pool this worker does not hold
+	ghostFill int          // images in the pool this worker does not hold
+	optD      *engine.Adam // the part of Trainer.OptD over this worker's discriminator
 
-	real  *engine.Tensor // this worker's real image, copied
-	gradG []float32      // this half's gradG message
-	gradD []float32      // this half's gradD message
-	l     Losses         // the current iteration's losses so far
+	real, otherReal *engine.Tensor // this iteration's images, copied
+	msg             []float32      // this half's message
+	l               Losses         // this half's losses so far
+
+	// What DiscriminatorHalf changed in the pools, to undo it when the
+	// generator step is discarded: the random state and fill count before,
+	// and the own pool's length and the slots it swapped (one per image,
+	// -1 for none).
+	rngBefore   []byte
+	ghostBefore int
+	poolLen     int
+	swapped     []int
 }
 
 // Phases of an iteration: which call comes next.
@@ -103,9 +121,9 @@ const (
 
 var phaseNames = [...]string{"GeneratorHalf", "DiscriminatorHalf", "FinishStep"}
 
-// NewSplitTrainer builds half (0: holds real A, trains D_B; 1: holds real B,
-// trains D_A) of a two-worker run. The networks are initialised as
-// NewTrainer does, so both halves of one configuration start identical.
+// NewSplitTrainer builds half (0: A → B → A, owns D_A; 1: B → A → B, owns
+// D_B) of a two-worker run. The networks are initialised as NewTrainer
+// does, so both halves of one configuration start identical.
 func NewSplitTrainer(cfg Config, half int) (*SplitTrainer, error) {
 	if half != 0 && half != 1 {
 		return nil, fmt.Errorf("split: half %d, want 0 or 1", half)
@@ -129,54 +147,72 @@ func Split(t *Trainer, half int) (*SplitTrainer, error) {
 	other := s.otherPool()
 	s.ghostFill = len(other.Images)
 	other.Images = nil
-	s.gradG = make([]float32, paramCount(t.OptG.Params)+genLossTerms)
-	s.gradD = make([]float32, CountParameters(s.ownD())+1)
+	s.msg = make([]float32, SplitMessageFloats(t.Config))
+	// OptD runs over D_A's parameters, then D_B's.
+	lo, hi := 0, len(t.DA.Parameters())
+	if half == 1 {
+		lo, hi = hi, len(t.OptD.Params)
+	}
+	d := t.OptD
+	s.optD = &engine.Adam{LR: d.LR, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps,
+		Params: d.Params[lo:hi], M: d.M[lo:hi], V: d.V[lo:hi], Steps: d.Steps[lo:hi]}
 	return s, nil
 }
 
-// SplitMessageFloats is the size, in float32 values, of each message one
-// worker sends per iteration under cfg: the generator gradient (with the
-// loss terms), the fake image and the discriminator gradient (with its
-// loss). Each worker sends one of each, so an iteration moves
-// 2·4·(gradG + fake + gradD) bytes.
-func SplitMessageFloats(cfg Config) (gradG, fake, gradD int) {
-	return 2*generatorParams(cfg.NGF, cfg.Blocks) + genLossTerms,
-		3 * cfg.CropSize * cfg.CropSize,
-		discriminatorParams(cfg.NDF, cfg.DLayers) + 1
+// SplitMessageFloats is the size, in float32 values, of the message each
+// worker sends per iteration under cfg (both generators' gradients and
+// the losses), so an iteration moves 2·4·SplitMessageFloats bytes.
+func SplitMessageFloats(cfg Config) int {
+	return 2*generatorParams(cfg.NGF, cfg.Blocks) + msgTail
 }
 
-// Half is 0 for the worker that holds real A, 1 for the one that holds real B.
+// SplitStateFloats is the size, in float32 values, of the discriminator
+// state OwnState returns under cfg: weights, first and second moments.
+func SplitStateFloats(cfg Config) int {
+	return 3 * discriminatorParams(cfg.NDF, cfg.DLayers)
+}
+
+// Half is 0 for the worker that goes A → B → A, 1 for B → A → B.
 func (s *SplitTrainer) Half() int { return s.half }
 
-// ownD is the discriminator this half trains: D_B (on real A) for half 0,
-// D_A (on real B) for half 1.
+// ownD is the discriminator this half judges with and trains: D_A (fakes
+// of B) for half 0, D_B (fakes of A) for half 1.
 func (s *SplitTrainer) ownD() *Discriminator {
-	if s.half == 0 {
-		return s.Trainer.DB
-	}
-	return s.Trainer.DA
-}
-
-func (s *SplitTrainer) otherD() *Discriminator {
 	if s.half == 0 {
 		return s.Trainer.DA
 	}
 	return s.Trainer.DB
 }
 
-// ownPool holds the fakes ownD is shown: pool_A for half 0, pool_B for half 1.
+func (s *SplitTrainer) otherD() *Discriminator {
+	if s.half == 0 {
+		return s.Trainer.DB
+	}
+	return s.Trainer.DA
+}
+
+// ownPool holds the fakes ownD is shown: pool_B for half 0, pool_A for half 1.
 func (s *SplitTrainer) ownPool() *ImagePool {
+	if s.half == 0 {
+		return s.Trainer.PoolB
+	}
+	return s.Trainer.PoolA
+}
+
+func (s *SplitTrainer) otherPool() *ImagePool {
 	if s.half == 0 {
 		return s.Trainer.PoolA
 	}
 	return s.Trainer.PoolB
 }
 
-func (s *SplitTrainer) otherPool() *ImagePool {
+// otherOptD is the part of Trainer.OptD over the other discriminator.
+func (s *SplitTrainer) otherOptD() (m, v [][]float32, steps []int64) {
+	d, n := s.Trainer.OptD, len(s.Trainer.DA.Parameters())
 	if s.half == 0 {
-		return s.Trainer.PoolB
+		return d.M[n:], d.V[n:], d.Steps[n:]
 	}
-	return s.Trainer.PoolA
+	return d.M[:n], d.V[:n], d.Steps[:n]
 }
 
 func (s *SplitTrainer) checkPhase(want int) error {
@@ -189,42 +225,36 @@ func (s *SplitTrainer) checkPhase(want int) error {
 // GeneratorHalf starts an iteration on this worker's real image ([1, 3, S, S]
 // in [−1, 1]: A for half 0, B for half 1; it is copied). It runs the
 // forward and backward passes of this half's generator terms and returns
-// the gradG message for the other worker, the fake image the other
-// worker's discriminator needs (fake_B from half 0, fake_A from half 1) and
-// this half's loss terms (G is their sum). Both results stay valid until
-// the next GeneratorHalf.
-func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (gradG []float32, fake *engine.Tensor, l Losses, err error) {
+// the fake image it made (fake_B from half 0, fake_A from half 1; valid
+// until the next GeneratorHalf) and this half's loss terms (G is their
+// sum).
+func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (fake *engine.Tensor, l Losses, err error) {
 	if err := s.checkPhase(phaseGenerator); err != nil {
-		return nil, nil, l, err
+		return nil, l, err
 	}
-	if len(real.Shape) != 4 || real.Shape[1] != 3 || real.Shape[2]%4 != 0 || real.Shape[3]%4 != 0 || real.Shape[0] < 1 {
-		return nil, nil, l, fmt.Errorf("split: real image %v: want [N, 3, H, W] with H, W multiples of 4", real)
+	if err := checkSplitImage(real); err != nil {
+		return nil, l, err
 	}
-	if s.real == nil || !slices.Equal(s.real.Shape, real.Shape) {
-		s.real = engine.New(real.Shape...)
-	}
-	copy(s.real.Data, real.Data)
-	real = s.real
+	real = copyInto(&s.real, real)
 
 	t, cfg := s.Trainer, s.Trainer.Config
 	lr := t.LearningRate()
-	t.OptG.LR, t.OptD.LR = lr, lr
+	t.OptG.LR, t.OptD.LR, s.optD.LR = lr, lr, lr
 	t.Iteration++
 
 	// Half 0 goes A → B → A and is judged by D_A; half 1 goes B → A → B
 	// and is judged by D_B.
-	there, back, judge := t.GA, t.GB, t.DA
+	there, back, judge := t.GA, t.GB, s.ownD()
 	lambda := cfg.LambdaA
 	if s.half == 1 {
-		there, back, judge = t.GB, t.GA, t.DB
+		there, back = t.GB, t.GA
 		lambda = cfg.LambdaB
 	}
 	tp := t.tapeG
 	tp.Reset()
 	fake = there.Forward(tp, real)
 	rec := back.Forward(tp, fake)
-	SetRequiresGrad(t.DA, false)
-	SetRequiresGrad(t.DB, false)
+	SetRequiresGrad(judge, false)
 	adv := engine.MSE(tp, judge.Forward(tp, fake), 1)
 	cyc := engine.Scale(tp, engine.L1(tp, rec, real), float32(lambda))
 	loss := engine.Add(tp, adv, cyc)
@@ -236,11 +266,10 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (gradG []float32, fake
 	}
 	t.OptG.ZeroGrad()
 	tp.Backward(loss)
-	SetRequiresGrad(t.DA, true)
-	SetRequiresGrad(t.DB, true)
+	SetRequiresGrad(judge, true)
 
-	n := flatten(s.gradG, t.OptG.Params)
-	tail := s.gradG[n:]
+	n := flatten(s.msg, t.OptG.Params)
+	tail := s.msg[n:]
 	clear(tail)
 	// GA, GB, CycleA, CycleB, IdtA, IdtB: half 0 has GA, CycleA and IdtB
 	// (G_B(A) against A), half 1 GB, CycleB and IdtA (G_A(B) against B).
@@ -253,38 +282,96 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (gradG []float32, fake
 	}
 	l = termLosses(tail)
 	l.G = float64(loss.Item())
+	s.l = l
 	s.phase = phaseDiscriminator
-	return s.gradG, fake, l, nil
+	return fake, l, nil
 }
 
-// DiscriminatorHalf takes the other worker's gradG message and fake image,
-// takes the generators' Adam step on the sum of both halves' gradients, then
-// runs this worker's discriminator on its real image and the pooled other
-// fake. It returns the gradD message for the other worker (valid until the
-// next DiscriminatorHalf) and the losses known so far: every generator term
-// and this worker's discriminator loss.
-//
-// If the generator objective or the summed gradient is not finite, the
-// whole iteration is discarded on both workers alike (no weight, pool or
-// random state changes; the error wraps ErrNonFinite, or ErrDiverged after
-// MaxBadSteps in a row): skip the gradD exchange and FinishStep, and start
-// the next iteration.
-func (s *SplitTrainer) DiscriminatorHalf(otherGradG []float32, otherFake *engine.Tensor) (gradD []float32, l Losses, err error) {
+// DiscriminatorHalf runs this worker's discriminator on the other domain's
+// real image of the iteration (B for half 0, A for half 1; it is copied)
+// and this worker's fake through its pool, and returns the message for the
+// other worker (valid until the next DiscriminatorHalf) and this half's
+// losses: its generator terms and its discriminator's loss. Nothing is
+// stepped yet.
+func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float32, l Losses, err error) {
 	if err := s.checkPhase(phaseDiscriminator); err != nil {
 		return nil, l, err
 	}
-	if len(otherGradG) != len(s.gradG) {
-		return nil, l, fmt.Errorf("split: generator gradient message of %d values, want %d", len(otherGradG), len(s.gradG))
+	if otherReal == nil || !slices.Equal(otherReal.Shape, s.real.Shape) {
+		return nil, l, fmt.Errorf("split: other real image %v, want the shape of this worker's %v", otherReal, s.real)
 	}
-	if otherFake == nil || !slices.Equal(otherFake.Shape, s.real.Shape) {
-		return nil, l, fmt.Errorf("split: other fake %v, want the shape of this worker's real image %v", otherFake, s.real)
+	otherReal = copyInto(&s.otherReal, otherReal)
+	t := s.Trainer
+
+	// The pools draw in Trainer.Step's order: pool_B, then pool_A. Keep
+	// what is needed to undo the draws.
+	rng, err := t.PoolRNG.AppendBinary(s.rngBefore[:0])
+	if err != nil {
+		return nil, l, fmt.Errorf("split: pool random state: %w", err)
+	}
+	s.rngBefore, s.ghostBefore = rng, s.ghostFill
+	own := s.ownPool()
+	s.poolLen = len(own.Images)
+	fake := t.last.FakeB
+	if s.half == 1 {
+		fake = t.last.FakeA
+	}
+	n := fake.Shape[0]
+	if s.half == 1 {
+		s.replayOtherPool(n)
+	}
+	s.swapped = s.swapped[:0]
+	pooled := own.query(fake, t.poolRand, &s.swapped)
+	if s.half == 0 {
+		s.replayOtherPool(n)
+	}
+
+	tp := t.tapeD
+	tp.Reset()
+	lossD := discriminatorLoss(tp, s.ownD(), otherReal, pooled)
+	s.optD.ZeroGrad()
+	tp.Backward(lossD)
+
+	tail := s.msg[len(s.msg)-msgTail:]
+	tail[genLossTerms] = lossD.Item()
+	tail[genLossTerms+1] = 0
+	if finiteGrads(s.optD.Params) {
+		tail[genLossTerms+1] = 1
+	}
+	l = s.l
+	if s.half == 0 {
+		l.DA = float64(lossD.Item())
+	} else {
+		l.DB = float64(lossD.Item())
+	}
+	s.phase = phaseFinish
+	return s.msg, l, nil
+}
+
+// FinishStep takes the other worker's message and completes the iteration:
+// the generators' Adam step on the sum of both halves' gradients, then
+// this worker's discriminator's. It returns the iteration's losses, the
+// same on both workers and as Trainer.Step reports them.
+//
+// As in Trainer.Step, if the generator objective or the summed gradient
+// is not finite the whole iteration is discarded (no weight, pool or
+// random state changes; the error wraps ErrNonFinite, or ErrDiverged after
+// MaxBadSteps in a row); if a discriminator loss or gradient is not finite
+// the discriminators' step alone is discarded. Both workers decide alike,
+// from the same values.
+func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
+	if err := s.checkPhase(phaseFinish); err != nil {
+		return Losses{}, err
+	}
+	if len(other) != len(s.msg) {
+		return Losses{}, fmt.Errorf("split: message of %d values, want %d", len(other), len(s.msg))
 	}
 	t := s.Trainer
 
 	// The generators' gradient: own (in the Grad buffers) + other's.
 	off := 0
 	for _, p := range t.OptG.Params {
-		o := otherGradG[off : off+len(p.Grad)]
+		o := other[off : off+len(p.Grad)]
 		for j := range p.Grad {
 			p.Grad[j] += o[j]
 		}
@@ -292,87 +379,50 @@ func (s *SplitTrainer) DiscriminatorHalf(otherGradG []float32, otherFake *engine
 	}
 	var terms [genLossTerms]float32
 	for i := range terms {
-		terms[i] = s.gradG[off+i] + otherGradG[off+i]
+		terms[i] = s.msg[off+i] + other[off+i]
 	}
-	l = termLosses(terms[:])
+	l := termLosses(terms[:])
 	// The total as Trainer.Step adds it, in float32 and in its order.
 	g := terms[0] + terms[1] + terms[2] + terms[3]
 	if t.Config.LambdaIdentity > 0 {
 		g = g + terms[4] + terms[5]
 	}
 	l.G = float64(g)
-	if !finite(l.G) || !finiteGrads(t.OptG.Params) {
-		t.OptG.ZeroGrad()
-		s.phase = phaseGenerator
-		return nil, l, t.discard(fmt.Sprintf("generator objective %g", l.G))
-	}
-	t.OptG.Step()
-
-	// The discriminator this worker trains, on its real image and the
-	// pooled fake of the other worker. The pools draw in Trainer.Step's
-	// order: pool_B, then pool_A.
-	tp := t.tapeD
-	tp.Reset()
-	var pooled *engine.Tensor
-	n := otherFake.Shape[0]
+	ownD, otherD := s.msg[off+genLossTerms], other[off+genLossTerms]
+	ownFinite, otherFinite := s.msg[off+genLossTerms+1] == 1, other[off+genLossTerms+1] == 1
 	if s.half == 0 {
-		s.replayOtherPool(n)
-		pooled = t.PoolA.Query(otherFake, t.poolRand)
+		l.DA, l.DB = float64(ownD), float64(otherD)
 	} else {
-		pooled = t.PoolB.Query(otherFake, t.poolRand)
-		s.replayOtherPool(n)
-	}
-	d := s.ownD()
-	lossD := discriminatorLoss(tp, d, s.real, pooled)
-	t.OptD.ZeroGrad()
-	tp.Backward(lossD)
-	off = 0
-	for _, p := range d.Parameters() {
-		off += copy(s.gradD[off:], p.Tensor.Grad)
-	}
-	s.gradD[off] = lossD.Item()
-	if s.half == 0 {
-		l.DB = float64(lossD.Item())
-	} else {
-		l.DA = float64(lossD.Item())
-	}
-	s.l = l
-	s.phase = phaseFinish
-	return s.gradD, l, nil
-}
-
-// FinishStep takes the other worker's gradD message and takes the
-// discriminators' Adam step, completing the iteration. It returns the
-// iteration's losses, the same on both workers and as Trainer.Step reports
-// them. If a discriminator loss or gradient is not finite, the
-// discriminator step alone is discarded (the generators' step and the pools
-// stand), on both workers alike, as in Trainer.Step.
-func (s *SplitTrainer) FinishStep(otherGradD []float32) (Losses, error) {
-	if err := s.checkPhase(phaseFinish); err != nil {
-		return Losses{}, err
-	}
-	if len(otherGradD) != CountParameters(s.otherD())+1 {
-		return Losses{}, fmt.Errorf("split: discriminator gradient message of %d values, want %d", len(otherGradD), CountParameters(s.otherD())+1)
-	}
-	t := s.Trainer
-	off := 0
-	for _, p := range s.otherD().Parameters() {
-		off += copy(p.Tensor.Grad, otherGradD[off:])
-	}
-	l := s.l
-	if s.half == 0 {
-		l.DA = float64(otherGradD[off])
-	} else {
-		l.DB = float64(otherGradD[off])
+		l.DA, l.DB = float64(otherD), float64(ownD)
 	}
 	s.phase = phaseGenerator
-	if !finite(l.DA) || !finite(l.DB) || !finiteGrads(t.OptD.Params) {
-		t.OptD.ZeroGrad()
+	if !finite(l.G) || !finiteGrads(t.OptG.Params) {
+		t.OptG.ZeroGrad()
+		s.optD.ZeroGrad()
+		if err := s.undoPools(); err != nil {
+			return l, err
+		}
+		return l, t.discard(fmt.Sprintf("generator objective %g", l.G))
+	}
+	t.OptG.Step()
+	if !finite(l.DA) || !finite(l.DB) || !ownFinite || !otherFinite {
+		s.optD.ZeroGrad()
 		return l, t.discard(fmt.Sprintf("discriminator losses %g, %g", l.DA, l.DB))
 	}
-	t.OptD.Step()
+	s.optD.Step()
 	t.BadSteps = 0
 	return l, nil
+}
+
+// undoPools takes back DiscriminatorHalf's pool draws: the random state,
+// the other pool's fill count and the own pool's images.
+func (s *SplitTrainer) undoPools() error {
+	if err := s.Trainer.PoolRNG.UnmarshalBinary(s.rngBefore); err != nil {
+		return fmt.Errorf("split: restoring the pool random state: %w", err)
+	}
+	s.ghostFill = s.ghostBefore
+	s.ownPool().undo(s.poolLen, s.swapped)
+	return nil
 }
 
 // replayOtherPool draws from the pool random stream what the pool this
@@ -388,10 +438,26 @@ func (s *SplitTrainer) replayOtherPool(n int) {
 	}
 }
 
-// PoolImages returns the images of the pool this worker holds (pool_A for
-// half 0, pool_B for half 1), not copies: send them to the other worker to
-// write a checkpoint (MarshalCheckpoint). They change with the next step.
-func (s *SplitTrainer) PoolImages() []*engine.Tensor { return s.ownPool().Images }
+// OwnState returns what a checkpoint needs from this worker that the other
+// lacks: the images of the pool it holds (pool_B for half 0, pool_A for
+// half 1; not copies) and its discriminator's state, SplitStateFloats
+// values (weights, then Adam's first and second moments, each in
+// state-dict order) and Adam's step count per parameter. Send them to the
+// other worker for its MarshalCheckpoint. They are valid until the next
+// step.
+func (s *SplitTrainer) OwnState() (pool []*engine.Tensor, d []float32, steps []int64) {
+	d = make([]float32, 0, SplitStateFloats(s.Trainer.Config))
+	for _, p := range s.optD.Params {
+		d = append(d, p.Data...)
+	}
+	for _, m := range s.optD.M {
+		d = append(d, m...)
+	}
+	for _, v := range s.optD.V {
+		d = append(d, v...)
+	}
+	return s.ownPool().Images, d, slices.Clone(s.optD.Steps)
+}
 
 // ErrSplitState is wrapped when a split run's checkpoint cannot be written
 // from the state at hand.
@@ -400,9 +466,9 @@ var ErrSplitState = errors.New("split state")
 // MarshalCheckpoint writes the run's checkpoint (as MarshalCheckpoint of a
 // single Trainer, loadable by UnmarshalCheckpoint and resumable by a single
 // Trainer or by Split on two workers) from this worker's replica and the
-// other worker's PoolImages. Call it between iterations; either worker's
-// replica gives the same bytes.
-func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, extra map[string]string) ([]byte, error) {
+// other worker's OwnState, which it takes into this replica. Call it
+// between iterations; either worker gives the same bytes.
+func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, otherD []float32, otherSteps []int64, extra map[string]string) ([]byte, error) {
 	if s.phase != phaseGenerator {
 		return nil, fmt.Errorf("split: checkpoint in the middle of an iteration (%s is due): %w", phaseNames[s.phase], ErrSplitState)
 	}
@@ -415,13 +481,48 @@ func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, extra map[s
 			return nil, fmt.Errorf("split: other pool image %d is %v, want [1, 3, %d, %d]: %w", i, img, size, size, ErrSplitState)
 		}
 	}
+	m, v, steps := s.otherOptD()
+	if len(otherD) != SplitStateFloats(s.Trainer.Config) || len(otherSteps) != len(steps) {
+		return nil, fmt.Errorf("split: other discriminator state of %d values and %d step counts, want %d and %d: %w",
+			len(otherD), len(otherSteps), SplitStateFloats(s.Trainer.Config), len(steps), ErrSplitState)
+	}
+	off := 0
+	for _, p := range s.otherD().Parameters() {
+		off += copy(p.Tensor.Data, otherD[off:])
+	}
+	for _, mi := range m {
+		off += copy(mi, otherD[off:])
+	}
+	for _, vi := range v {
+		off += copy(vi, otherD[off:])
+	}
+	copy(steps, otherSteps)
 	other := s.otherPool()
 	other.Images = otherPool
 	defer func() { other.Images = nil }()
 	return MarshalCheckpoint(s.Trainer, extra)
 }
 
-// termLosses reads the six generator terms of a gradG message's tail.
+// checkSplitImage accepts a real image of [N, 3, H, W] with H, W multiples
+// of 4.
+func checkSplitImage(real *engine.Tensor) error {
+	if real == nil || len(real.Shape) != 4 || real.Shape[1] != 3 || real.Shape[2]%4 != 0 || real.Shape[3]%4 != 0 || real.Shape[0] < 1 {
+		return fmt.Errorf("split: real image %v: want [N, 3, H, W] with H, W multiples of 4", real)
+	}
+	return nil
+}
+
+// copyInto copies src into *dst, allocating it when its shape differs,
+// and returns *dst.
+func copyInto(dst **engine.Tensor, src *engine.Tensor) *engine.Tensor {
+	if *dst == nil || !slices.Equal((*dst).Shape, src.Shape) {
+		*dst = engine.New(src.Shape...)
+	}
+	copy((*dst).Data, src.Data)
+	return *dst
+}
+
+// termLosses reads the six generator terms of a message's tail.
 func termLosses(tail []float32) Losses {
 	return Losses{
 		GA: float64(tail[0]), GB: float64(tail[1]),

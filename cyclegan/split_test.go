@@ -73,30 +73,47 @@ func newSplitPair(t testing.TB, cfg Config) splitPair {
 	return p
 }
 
-// step runs one iteration, passing each worker's messages to the other as
-// the browser glue would. A generator step discarded on both workers ends
-// the iteration after DiscriminatorHalf.
+// step runs one iteration, passing each worker's message to the other as
+// the browser glue would.
 func (p splitPair) step(a, b *engine.Tensor) (l [2]Losses, err [2]error) {
 	real := [2]*engine.Tensor{a, b}
-	var gradG [2][]float32
-	var fake [2]*engine.Tensor
 	for h, s := range p {
-		gradG[h], fake[h], _, err[h] = s.GeneratorHalf(real[h])
-		if err[h] != nil {
+		if _, _, err[h] = s.GeneratorHalf(real[h]); err[h] != nil {
 			return l, err
 		}
 	}
-	var gradD [2][]float32
+	var msg [2][]float32
 	for h, s := range p {
-		gradD[h], l[h], err[h] = s.DiscriminatorHalf(gradG[1-h], fake[1-h])
-	}
-	if err[0] != nil || err[1] != nil {
-		return l, err
+		if msg[h], _, err[h] = s.DiscriminatorHalf(real[1-h]); err[h] != nil {
+			return l, err
+		}
 	}
 	for h, s := range p {
-		l[h], err[h] = s.FinishStep(gradD[1-h])
+		l[h], err[h] = s.FinishStep(msg[1-h])
 	}
 	return l, err
+}
+
+// checkpoint is worker h's checkpoint, with the other worker's OwnState.
+func (p splitPair) checkpoint(t testing.TB, h int, extra map[string]string) []byte {
+	t.Helper()
+	pool, d, steps := p[1-h].OwnState()
+	ckpt, err := p[h].MarshalCheckpoint(pool, d, steps, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ckpt
+}
+
+// whole is the run's complete state as one Trainer: worker 0's checkpoint,
+// loaded.
+func (p splitPair) whole(t testing.TB) *Trainer {
+	t.Helper()
+	tr, _, err := UnmarshalCheckpoint(p.checkpoint(t, 0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 // mustStep runs an iteration that must succeed and give both workers the
@@ -113,26 +130,28 @@ func (p splitPair) mustStep(t testing.TB, a, b *engine.Tensor) Losses {
 	return l[0]
 }
 
-// checkReplicas fails unless the two workers hold bit-identical state:
-// weights, Adam moments and steps, counters, pool random state, and each
-// one's count of the other's pool equals the other's pool.
+// checkReplicas fails unless the two workers hold bit-identical shared
+// state: the generators' weights, Adam moments and steps, counters, pool
+// random state, and each one's count of the other's pool equals the other's
+// pool; and each discriminator's Adam steps agree with the generators'.
 func (p splitPair) checkReplicas(t *testing.T) {
 	t.Helper()
 	a, b := p[0].Trainer, p[1].Trainer
-	sa, sb := snapshot(a), snapshot(b)
+	sa, sb := generatorState(a), generatorState(b)
 	for k := range sa {
 		for i := range sa[k] {
 			if math.Float32bits(sa[k][i]) != math.Float32bits(sb[k][i]) {
-				t.Fatalf("iteration %d: replicas differ in tensor %d element %d: %g vs %g", a.Iteration, k, i, sa[k][i], sb[k][i])
+				t.Fatalf("iteration %d: replicas differ in generator tensor %d element %d: %g vs %g", a.Iteration, k, i, sa[k][i], sb[k][i])
 			}
 		}
 	}
-	for _, o := range [][2]*engine.Adam{{a.OptG, b.OptG}, {a.OptD, b.OptD}} {
-		for i := range o[0].Steps {
-			if o[0].Steps[i] != o[1].Steps[i] || o[0].LR != o[1].LR {
-				t.Fatalf("iteration %d: optimiser steps or rates differ", a.Iteration)
-			}
+	for i := range a.OptG.Steps {
+		if a.OptG.Steps[i] != b.OptG.Steps[i] || a.OptG.LR != b.OptG.LR || a.OptD.LR != b.OptD.LR {
+			t.Fatalf("iteration %d: optimiser steps or rates differ", a.Iteration)
 		}
+	}
+	if p[0].optD.Steps[0] != p[1].optD.Steps[0] {
+		t.Fatalf("iteration %d: the discriminators took %d and %d steps", a.Iteration, p[0].optD.Steps[0], p[1].optD.Steps[0])
 	}
 	if a.Iteration != b.Iteration || a.BadSteps != b.BadSteps {
 		t.Fatalf("iterations %d/%d, bad steps %d/%d", a.Iteration, b.Iteration, a.BadSteps, b.BadSteps)
@@ -140,13 +159,22 @@ func (p splitPair) checkReplicas(t *testing.T) {
 	if !bytes.Equal(splitRNGState(t, a), splitRNGState(t, b)) {
 		t.Fatalf("iteration %d: pool random states differ", a.Iteration)
 	}
-	if p[0].ghostFill != len(p[1].PoolImages()) || p[1].ghostFill != len(p[0].PoolImages()) {
+	if p[0].ghostFill != len(p[1].ownPool().Images) || p[1].ghostFill != len(p[0].ownPool().Images) {
 		t.Fatalf("iteration %d: pool fill counts %d/%d, pools %d/%d", a.Iteration,
-			p[0].ghostFill, p[1].ghostFill, len(p[1].PoolImages()), len(p[0].PoolImages()))
+			p[0].ghostFill, p[1].ghostFill, len(p[1].ownPool().Images), len(p[0].ownPool().Images))
 	}
-	if len(a.PoolB.Images) != 0 || len(b.PoolA.Images) != 0 {
+	if len(a.PoolA.Images) != 0 || len(b.PoolB.Images) != 0 {
 		t.Fatal("a worker stores images of the pool it does not hold")
 	}
+}
+
+// generatorState is the generators' weights and Adam moments.
+func generatorState(tr *Trainer) [][]float32 {
+	var out [][]float32
+	for _, p := range tr.OptG.Params {
+		out = append(out, p.Data)
+	}
+	return append(append(out, tr.OptG.M...), tr.OptG.V...)
 }
 
 func splitRNGState(t testing.TB, tr *Trainer) []byte {
@@ -214,7 +242,7 @@ func splitParamDiff(a, b *Trainer) (weights, normed float64, at string) {
 // excluded).
 func splitCheckOneStep(t *testing.T, p splitPair, single *Trainer) float64 {
 	t.Helper()
-	tr := p[0].Trainer
+	tr := p.whole(t)
 	ns, np := single.Networks(), tr.Networks()
 	worst := 0.0
 	for k := range ns {
@@ -246,7 +274,7 @@ func splitCheckOneStep(t *testing.T, p splitPair, single *Trainer) float64 {
 	}
 	for _, c := range []struct {
 		want, got []*engine.Tensor
-	}{{single.PoolA.Images, p[0].PoolImages()}, {single.PoolB.Images, p[1].PoolImages()}} {
+	}{{single.PoolA.Images, p[1].ownPool().Images}, {single.PoolB.Images, p[0].ownPool().Images}} {
 		if len(c.want) != len(c.got) {
 			t.Fatalf("iteration %d: pools of %d and %d images", tr.Iteration, len(c.got), len(c.want))
 		}
@@ -308,11 +336,7 @@ func TestSplitMatchesSingle(t *testing.T) {
 		}
 		// A single trainer at the split run's state, through a checkpoint
 		// of the split run, takes the same iteration.
-		ckpt, err := p[0].MarshalCheckpoint(p[1].PoolImages(), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		synced, _, err := UnmarshalCheckpoint(ckpt)
+		synced, _, err := UnmarshalCheckpoint(p.checkpoint(t, 0, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -336,7 +360,7 @@ func TestSplitMatchesSingle(t *testing.T) {
 		}
 		worstLoss = math.Max(worstLoss, d)
 
-		w, normed, wat := splitParamDiff(p[0].Trainer, single)
+		w, normed, wat := splitParamDiff(p.whole(t), single)
 		if w > splitParamTol {
 			t.Errorf("iteration %d: weight %s differs by %.3g", it+1, wat, w)
 		}
@@ -355,8 +379,8 @@ func TestSplitMatchesSingle(t *testing.T) {
 		histSplit[0] = append(histSplit[0], append([]float32(nil), p[0].Trainer.last.FakeB.Data...))
 		histSplit[1] = append(histSplit[1], append([]float32(nil), p[1].Trainer.last.FakeA.Data...))
 		pooled := [2][2]*engine.Tensor{
-			{single.PoolB.out, p[1].Trainer.PoolB.out},
-			{single.PoolA.out, p[0].Trainer.PoolA.out},
+			{single.PoolB.out, p[0].Trainer.PoolB.out},
+			{single.PoolA.out, p[1].Trainer.PoolA.out},
 		}
 		for k, name := range []string{"pool_B", "pool_A"} {
 			ks, ds := splitSource(histSingle[k], pooled[k][0].Data)
@@ -371,8 +395,8 @@ func TestSplitMatchesSingle(t *testing.T) {
 		}
 		if it < cfg.PoolSize {
 			for k, s := range []*SplitTrainer{p[1], p[0]} {
-				if len(s.PoolImages()) != it+1 {
-					t.Fatalf("iteration %d: pool %d holds %d images", it+1, k, len(s.PoolImages()))
+				if len(s.ownPool().Images) != it+1 {
+					t.Fatalf("iteration %d: pool %d holds %d images", it+1, k, len(s.ownPool().Images))
 				}
 			}
 		}
@@ -394,14 +418,19 @@ func TestSplitGradientsSumToSingle(t *testing.T) {
 	p := newSplitPair(t, cfg)
 	a, b := randomPair(7, cfg.CropSize)
 
-	g0, f0, l0, _ := p[0].GeneratorHalf(a)
-	g1, f1, l1, _ := p[1].GeneratorHalf(b)
+	_, l0, _ := p[0].GeneratorHalf(a)
+	_, l1, _ := p[1].GeneratorHalf(b)
+	m0, _, err0 := p[0].DiscriminatorHalf(b)
+	m1, _, err1 := p[1].DiscriminatorHalf(a)
+	if err0 != nil || err1 != nil {
+		t.Fatal(err0, err1)
+	}
 	if _, err := single.Step(a, b); err != nil {
 		t.Fatal(err)
 	}
 	// Step leaves the generators' gradient in the Grad buffers (and the
 	// discriminators', from the D step).
-	n := len(g0) - genLossTerms
+	n := len(m0) - msgTail
 	want := make([]float32, n)
 	flatten(want, single.OptG.Params)
 	var worst, scale float64
@@ -409,8 +438,8 @@ func TestSplitGradientsSumToSingle(t *testing.T) {
 		scale = math.Max(scale, math.Abs(float64(want[i])))
 	}
 	for i := range want {
-		sum := g0[i] + g1[i]
-		if sum != g1[i]+g0[i] {
+		sum := m0[i] + m1[i]
+		if sum != m1[i]+m0[i] {
 			t.Fatal("float32 addition is not commutative here")
 		}
 		worst = math.Max(worst, math.Abs(float64(sum)-float64(want[i])))
@@ -423,39 +452,32 @@ func TestSplitGradientsSumToSingle(t *testing.T) {
 		t.Errorf("half losses %+v, %+v", l0, l1)
 	}
 
-	d0, _, err0 := p[0].DiscriminatorHalf(g1, f1)
-	d1, _, err1 := p[1].DiscriminatorHalf(g0, f0)
-	if err0 != nil || err1 != nil {
-		t.Fatal(err0, err1)
-	}
-	// Compare with the single trainer's discriminator gradient from the
-	// same fakes: run its D loss on the split run's pooled images.
+	// Each discriminator's gradient, left in its worker's Grad buffers,
+	// against the single trainer's discriminator loss on the split run's
+	// pooled images.
 	ref, _ := NewTrainer(cfg)
 	tp := engine.NewTape()
-	lossDA := discriminatorLoss(tp, ref.DA, b, p[1].Trainer.PoolB.out)
-	lossDB := discriminatorLoss(tp, ref.DB, a, p[0].Trainer.PoolA.out)
+	lossDA := discriminatorLoss(tp, ref.DA, b, p[0].Trainer.PoolB.out)
+	lossDB := discriminatorLoss(tp, ref.DB, a, p[1].Trainer.PoolA.out)
 	ref.OptD.ZeroGrad()
 	tp.Backward(engine.Add(tp, lossDA, lossDB))
 	for _, c := range []struct {
-		msg []float32
-		d   *Discriminator
-	}{{d0, ref.DB}, {d1, ref.DA}} {
-		off := 0
-		for _, prm := range c.d.Parameters() {
+		got, want *Discriminator
+	}{{p[0].Trainer.DA, ref.DA}, {p[1].Trainer.DB, ref.DB}} {
+		wp := c.want.Parameters()
+		for j, prm := range c.got.Parameters() {
 			for i, g := range prm.Tensor.Grad {
-				if math.Float32bits(g) != math.Float32bits(c.msg[off+i]) {
-					t.Fatalf("discriminator gradient %s[%d]: split %g, single %g", prm.Name, i, c.msg[off+i], g)
+				if math.Float32bits(g) != math.Float32bits(wp[j].Tensor.Grad[i]) {
+					t.Fatalf("discriminator gradient %s[%d]: split %g, single %g", prm.Name, i, g, wp[j].Tensor.Grad[i])
 				}
 			}
-			off += prm.Tensor.Len()
 		}
 	}
-	if d0[len(d0)-1] != lossDB.Item() || d1[len(d1)-1] != lossDA.Item() {
-		t.Fatal("the discriminator losses in the messages differ from the single trainer's")
+	if m0[n+genLossTerms] != lossDA.Item() || m1[n+genLossTerms] != lossDB.Item() || m0[n+genLossTerms+1] != 1 || m1[n+genLossTerms+1] != 1 {
+		t.Fatal("the discriminator losses or finiteness in the messages differ from the single trainer's")
 	}
-	gG, fake, gD := SplitMessageFloats(cfg)
-	if gG != len(g0) || fake != f0.Len() || gD != len(d0) || gD != len(d1) {
-		t.Fatalf("SplitMessageFloats %d, %d, %d; messages %d, %d, %d", gG, fake, gD, len(g0), f0.Len(), len(d0))
+	if got := SplitMessageFloats(cfg); got != len(m0) || got != len(m1) {
+		t.Fatalf("SplitMessageFloats %d; messages %d, %d", got, len(m0), len(m1))
 	}
 }
 
@@ -476,7 +498,12 @@ func TestSplitNonFiniteDiscardsBothHalves(t *testing.T) {
 			}
 			before := [2][][]float32{snapshot(p[0].Trainer), snapshot(p[1].Trainer)}
 			rngBefore := splitRNGState(t, p[0].Trainer)
-			poolsBefore := [2][]float32{append([]float32(nil), p[0].PoolImages()[0].Data...), append([]float32(nil), p[1].PoolImages()[0].Data...)}
+			var poolsBefore [2][][]float32
+			for h := range p {
+				for _, img := range p[h].ownPool().Images {
+					poolsBefore[h] = append(poolsBefore[h], append([]float32(nil), img.Data...))
+				}
+			}
 
 			a, b := randomPair(300, cfg.CropSize)
 			[2]*engine.Tensor{a, b}[side].Data[17] = float32(math.NaN())
@@ -500,8 +527,14 @@ func TestSplitNonFiniteDiscardsBothHalves(t *testing.T) {
 						t.Fatalf("worker %d: tensor %d changed during discarded steps", h, k)
 					}
 				}
-				if !equal(poolsBefore[h], p[h].PoolImages()[0].Data) || len(p[h].PoolImages()) != cfg.PoolSize {
-					t.Fatalf("worker %d: discarded steps changed the pool", h)
+				imgs := p[h].ownPool().Images
+				if len(imgs) != cfg.PoolSize {
+					t.Fatalf("worker %d: discarded steps left %d images in the pool", h, len(imgs))
+				}
+				for i, img := range imgs {
+					if !equal(poolsBefore[h][i], img.Data) {
+						t.Fatalf("worker %d: discarded steps changed pool image %d", h, i)
+					}
 				}
 			}
 			if !bytes.Equal(rngBefore, splitRNGState(t, p[0].Trainer)) {
@@ -538,35 +571,47 @@ func TestSplitNonFiniteDiscriminatorStep(t *testing.T) {
 	p := newSplitPair(t, cfg)
 	a, b := randomPair(9, cfg.CropSize)
 	p.mustStep(t, a, b)
-	dBefore := snapshot(p[0].Trainer)
-	g0, f0, _, _ := p[0].GeneratorHalf(a)
-	g1, f1, _, _ := p[1].GeneratorHalf(b)
-	d0, _, _ := p[0].DiscriminatorHalf(g1, f1)
-	d1, _, _ := p[1].DiscriminatorHalf(g0, f0)
-	// Worker 1's discriminator gradient came out non-finite: in its own
-	// buffers and so in its message.
-	p[1].Trainer.DA.Convs[0].Weight.Grad[3] = float32(math.Inf(1))
-	d1[3] = float32(math.Inf(1))
-	_, err0 := p[0].FinishStep(d1)
-	_, err1 := p[1].FinishStep(d0)
+	before := [2][][]float32{snapshot(p[0].Trainer), snapshot(p[1].Trainer)}
+	p[0].GeneratorHalf(a)
+	p[1].GeneratorHalf(b)
+	// Worker 1's discriminator sees a real A with an infinity in it: its
+	// loss and gradient come out non-finite, while the generator terms,
+	// which worker 0 computes from a finite A, stay finite.
+	inf := engine.New(a.Shape...)
+	copy(inf.Data, a.Data)
+	inf.Data[5] = float32(math.Inf(1))
+	m0, _, _ := p[0].DiscriminatorHalf(b)
+	m1, _, _ := p[1].DiscriminatorHalf(inf)
+	if m1[len(m1)-1] != 0 || m0[len(m0)-1] != 1 {
+		t.Fatalf("finiteness flags %g, %g: want 1 and 0", m0[len(m0)-1], m1[len(m1)-1])
+	}
+	_, err0 := p[0].FinishStep(m1)
+	_, err1 := p[1].FinishStep(m0)
 	if !errors.Is(err0, ErrNonFinite) || !errors.Is(err1, ErrNonFinite) {
 		t.Fatalf("errors %v / %v, want ErrNonFinite on both", err0, err1)
 	}
 	p.checkReplicas(t)
-	after := snapshot(p[0].Trainer)
-	if equal(dBefore[0], after[0]) {
-		t.Fatal("the generators' step was discarded too")
-	}
 	nets := p[0].Trainer.Networks()
 	nG := len(nets[0].Net.Parameters()) + len(nets[1].Net.Parameters())
 	nD := len(nets[2].Net.Parameters()) + len(nets[3].Net.Parameters())
-	for k := nG; k < nG+nD; k++ {
-		if !equal(dBefore[k], after[k]) {
-			t.Fatal("a discriminator weight moved in a discarded step")
+	for h := range p {
+		after := snapshot(p[h].Trainer)
+		if equal(before[h][0], after[0]) {
+			t.Fatalf("worker %d: the generators' step was discarded too", h)
+		}
+		for k := nG; k < nG+nD; k++ {
+			if !equal(before[h][k], after[k]) {
+				t.Fatalf("worker %d: a discriminator weight moved in a discarded step", h)
+			}
 		}
 	}
-	if p[0].Trainer.BadSteps != 1 {
-		t.Fatalf("bad steps %d", p[0].Trainer.BadSteps)
+	for h := range p {
+		if len(p[h].ownPool().Images) != 2 {
+			t.Fatalf("worker %d: the pool holds %d images after two iterations: its query was taken back", h, len(p[h].ownPool().Images))
+		}
+	}
+	if p[0].Trainer.BadSteps != 1 || p[1].Trainer.BadSteps != 1 {
+		t.Fatalf("bad steps %d, %d", p[0].Trainer.BadSteps, p[1].Trainer.BadSteps)
 	}
 }
 
@@ -595,18 +640,11 @@ func TestSplitCheckpointResumes(t *testing.T) {
 		p.mustStep(t, a, b)
 	}
 	extra := map[string]string{"sampler": "state"}
-	ckpt, err := p[0].MarshalCheckpoint(p[1].PoolImages(), extra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ckpt1, err := p[1].MarshalCheckpoint(p[0].PoolImages(), extra)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(ckpt, ckpt1) {
+	ckpt := p.checkpoint(t, 0, extra)
+	if ckpt1 := p.checkpoint(t, 1, extra); !bytes.Equal(ckpt, ckpt1) {
 		t.Fatal("the two workers write different checkpoints")
 	}
-	if len(p[0].Trainer.PoolB.Images) != 0 || len(p[1].Trainer.PoolA.Images) != 0 {
+	if len(p[0].Trainer.PoolA.Images) != 0 || len(p[1].Trainer.PoolB.Images) != 0 {
 		t.Fatal("MarshalCheckpoint left the other pool's images in place")
 	}
 
@@ -671,47 +709,51 @@ func TestSplitProtocolErrors(t *testing.T) {
 	cfg := splitConfig()
 	p := newSplitPair(t, cfg)
 	a, b := randomPair(1, cfg.CropSize)
-	if _, _, err := p[0].DiscriminatorHalf(nil, nil); err == nil {
+	if _, _, err := p[0].DiscriminatorHalf(b); err == nil {
 		t.Error("DiscriminatorHalf before GeneratorHalf")
 	}
 	if _, err := p[0].FinishStep(nil); err == nil {
 		t.Error("FinishStep before GeneratorHalf")
 	}
-	if _, _, _, err := p[0].GeneratorHalf(engine.New(1, 3, 15, 15)); err == nil {
+	if _, _, err := p[0].GeneratorHalf(engine.New(1, 3, 15, 15)); err == nil {
 		t.Error("a 15 px image was accepted")
 	}
-	g0, f0, _, _ := p[0].GeneratorHalf(a)
-	g1, f1, _, _ := p[1].GeneratorHalf(b)
-	if _, err := p[0].MarshalCheckpoint(nil, nil); !errors.Is(err, ErrSplitState) {
+	p[0].GeneratorHalf(a)
+	p[1].GeneratorHalf(b)
+	if _, err := p[0].MarshalCheckpoint(nil, nil, nil, nil); !errors.Is(err, ErrSplitState) {
 		t.Errorf("checkpoint mid-iteration: %v", err)
 	}
-	if _, _, _, err := p[0].GeneratorHalf(a); err == nil {
+	if _, _, err := p[0].GeneratorHalf(a); err == nil {
 		t.Error("GeneratorHalf twice")
 	}
-	if _, _, err := p[0].DiscriminatorHalf(g1[1:], f1); err == nil {
-		t.Error("a short gradient message was accepted")
-	}
-	if _, _, err := p[0].DiscriminatorHalf(g1, engine.New(1, 3, 8, 8)); err == nil {
-		t.Error("a fake of the wrong size was accepted")
+	if _, _, err := p[0].DiscriminatorHalf(engine.New(1, 3, 8, 8)); err == nil {
+		t.Error("a real image of the wrong size was accepted")
 	}
 	// After the rejected calls the iteration goes on normally.
-	d0, _, err0 := p[0].DiscriminatorHalf(g1, f1)
-	d1, _, err1 := p[1].DiscriminatorHalf(g0, f0)
+	m0, _, err0 := p[0].DiscriminatorHalf(b)
+	m1, _, err1 := p[1].DiscriminatorHalf(a)
 	if err0 != nil || err1 != nil {
 		t.Fatal(err0, err1)
 	}
-	if _, err := p[0].FinishStep(d1[1:]); err == nil {
-		t.Error("a short discriminator message was accepted")
+	if _, err := p[0].FinishStep(m1[1:]); err == nil {
+		t.Error("a short message was accepted")
 	}
-	if _, err := p[0].FinishStep(d1); err != nil {
+	if _, err := p[0].FinishStep(m1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p[1].FinishStep(d0); err != nil {
+	if _, err := p[1].FinishStep(m0); err != nil {
 		t.Fatal(err)
 	}
 	p.checkReplicas(t)
-	if _, err := p[0].MarshalCheckpoint(nil, nil); !errors.Is(err, ErrSplitState) {
+	pool, d, steps := p[1].OwnState()
+	if _, err := p[0].MarshalCheckpoint(nil, d, steps, nil); !errors.Is(err, ErrSplitState) {
 		t.Errorf("checkpoint without the other pool's image: %v", err)
+	}
+	if _, err := p[0].MarshalCheckpoint(pool, d[1:], steps, nil); !errors.Is(err, ErrSplitState) {
+		t.Errorf("checkpoint with a short discriminator state: %v", err)
+	}
+	if _, err := p[0].MarshalCheckpoint(pool, d, steps[1:], nil); !errors.Is(err, ErrSplitState) {
+		t.Errorf("checkpoint with too few step counts: %v", err)
 	}
 	if _, err := NewSplitTrainer(cfg, 2); err == nil {
 		t.Error("half 2 was accepted")
@@ -734,8 +776,7 @@ func benchSplitStep(b *testing.B, cfg Config) {
 	p := newSplitPair(b, cfg)
 	var real [2]*engine.Tensor
 	real[0], real[1] = randomPair(1, cfg.CropSize)
-	var gradG, gradD [2][]float32
-	var fake [2]*engine.Tensor
+	var msg [2][]float32
 	var err error
 	// spent[h][phase] holds one duration per timed iteration.
 	var spent [2][3][]time.Duration
@@ -744,27 +785,24 @@ func benchSplitStep(b *testing.B, cfg Config) {
 	step := func(i int) {
 		order := [2]int{i % 2, 1 - i%2}
 		for _, h := range order {
-			s := p[h]
 			t0 := time.Now()
-			gradG[h], fake[h], _, err = s.GeneratorHalf(real[h])
+			_, _, err = p[h].GeneratorHalf(real[h])
 			spent[h][0][i] = time.Since(t0)
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
 		for _, h := range order {
-			s := p[h]
 			t0 := time.Now()
-			gradD[h], _, err = s.DiscriminatorHalf(gradG[1-h], fake[1-h])
+			msg[h], _, err = p[h].DiscriminatorHalf(real[1-h])
 			spent[h][1][i] = time.Since(t0)
 			if err != nil {
 				b.Fatal(err)
 			}
 		}
 		for _, h := range order {
-			s := p[h]
 			t0 := time.Now()
-			_, err = s.FinishStep(gradD[1-h])
+			_, err = p[h].FinishStep(msg[1-h])
 			spent[h][2][i] = time.Since(t0)
 			if err != nil {
 				b.Fatal(err)

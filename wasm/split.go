@@ -23,18 +23,18 @@ import (
 // (MsgPeer to the peer, MsgPeers to the engine). The engine worker stays
 // the only one the page talks to: it samples both images, and each
 // iteration runs as cyclegan.SplitTrainer describes, the engine worker as
-// half 0 (A → B → A, D_B) and the peer as half 1 (B → A → B, D_A):
+// half 0 (A → B → A, D_A) and the peer as half 1 (B → A → B, D_B):
 //
 //	engine worker                               peer
-//	splitGen {real: B} ─────────────────────────▶ GeneratorHalf(B)
-//	GeneratorHalf(A)
-//	splitGradG {grad, fake: fake_B} ────────────▶
-//	◀──────────────── splitGradG {grad, fake: fake_A, rec: rec_B}
-//	DiscriminatorHalf                            DiscriminatorHalf
-//	splitGradD {grad: ∇D_B} ────────────────────▶
-//	◀────────────────────────────── splitGradD {grad: ∇D_A}
+//	splitGen {a, b} ────────────────────────────▶ GeneratorHalf(B)
+//	GeneratorHalf(A)                              DiscriminatorHalf(A)
+//	DiscriminatorHalf(B)
+//	splitMsg {msg} ─────────────────────────────▶
+//	◀──────────────── splitMsg {msg, fake: fake_A, rec: rec_B}
 //	FinishStep                                   FinishStep
 //
+// So the two workers wait for each other once per iteration, and the
+// message that crosses is the generators' gradient with the losses.
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
 // own once it has copied it into its Go heap (bufferPool). (Go's wasm
@@ -42,8 +42,8 @@ import (
 // out of and into each Go heap.)
 // The run starts on the peer from a checkpoint of the engine worker's
 // trainer (splitInit), so the two replicas start bit-identical; the peer
-// sends its pool's images when the engine worker writes a checkpoint
-// (splitPool). A peer that fails or falls silent ends the two-worker run:
+// sends its pool's images and its discriminator's state when the engine
+// worker writes a checkpoint (splitState). A peer that fails or falls silent ends the two-worker run:
 // the engine worker goes on alone from the last checkpoint (peerFailed).
 
 // Messages between the engine worker (→) and the peer (←) on their port.
@@ -52,19 +52,18 @@ const (
 	// ← splitReady {}.
 	splitInit  = "splitInit"
 	splitReady = "splitReady"
-	// splitGen → {real: ArrayBuffer}: real B, float32 [1, 3, S, S]; start
-	// the iteration.
+	// splitGen → {a: ArrayBuffer, b: ArrayBuffer}: real A and real B,
+	// float32 [1, 3, S, S]; start the iteration.
 	splitGen = "splitGen"
-	// splitGradG ⇄ {grad: ArrayBuffer, fake: ArrayBuffer[, rec, memory,
-	// ms]}: the gradG message and the fake image of cyclegan.SplitTrainer
-	// (the peer adds rec_B, for the previews, its memory in bytes and how
-	// many milliseconds its GeneratorHalf took).
-	splitGradG = "splitGradG"
-	// splitGradD ⇄ {grad: ArrayBuffer[, ms]}: the gradD message (the peer
-	// adds its DiscriminatorHalf's milliseconds).
-	splitGradD = "splitGradD"
-	// splitPool → {}; ← {images: [ArrayBuffer]}: the peer's pool (pool_B).
-	splitPool = "splitPool"
+	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, msGen, msDisc]}:
+	// the message of cyclegan.SplitTrainer (the peer adds fake_A and rec_B,
+	// for the previews, its memory in bytes and how many milliseconds its
+	// GeneratorHalf and DiscriminatorHalf took).
+	splitMsg = "splitMsg"
+	// splitState → {}; ← {images: [ArrayBuffer], d: ArrayBuffer, steps:
+	// [number]}: the peer's cyclegan.SplitTrainer.OwnState (pool_A and
+	// D_B's weights and Adam state), for a checkpoint.
+	splitState = "splitState"
 	// splitError ← {text}: the peer could not do what it was asked.
 	splitError = "splitError"
 
@@ -217,8 +216,8 @@ func float32sFromJS(dst []float32, ab js.Value, what string) error {
 // bufferPool keeps the ArrayBuffers that arrived from the other worker,
 // once their contents are in the Go heap, to carry the next message of the
 // same size back. Every iteration each worker sends and receives buffers
-// of the same sizes (both generators' gradient, one discriminator's, the
-// images), so after the first iteration no message needs a new buffer.
+// of the same sizes (both generators' gradient, the images), so after the
+// first iteration no message needs a new buffer.
 // That matters: copying preset M's 15.7 MB generator gradient into a fresh
 // ArrayBuffer takes 36 ms in Chromium (about 100 ms while both workers
 // train), into a recycled one 1.3 ms (BenchmarkMessageOut), and the other
@@ -228,7 +227,7 @@ type bufferPool struct {
 }
 
 // maxPooled bounds the buffers kept per size; a worker never has more than
-// three of one size in flight (real, fake, rec).
+// two of one size in flight (real A and B, or fake and rec).
 const maxPooled = 4
 
 // float32sToJS copies f into an ArrayBuffer to be transferred: a kept one
@@ -269,7 +268,7 @@ type splitCoordinator struct {
 	conn  *portConn
 	split *cyclegan.SplitTrainer
 
-	otherGradG, otherGradD []float32
+	otherMsg []float32
 	// The peer's side of the latest iteration, for the previews: real B
 	// (sampled here), fake A and rec B (from the peer).
 	realB, fakeA, recB *engine.Tensor
@@ -283,11 +282,10 @@ type splitCoordinator struct {
 // what keeps two workers from twice one's speed.
 type splitTiming struct {
 	Steps int // iterations timed
-	// On the engine worker: GeneratorHalf; DiscriminatorHalf (the
-	// generators' Adam step, then the discriminator); FinishStep (the
-	// discriminators' Adam step); and the exchange, Copy + Wait: copying
-	// the messages out of and into the Go heap and posting them, and
-	// waiting for the peer's messages to arrive.
+	// On the engine worker: GeneratorHalf; DiscriminatorHalf; FinishStep
+	// (the Adam steps of the generators and of D_A); and the exchange,
+	// Copy + Wait: copying the messages out of and into the Go heap and
+	// posting them, and waiting for the peer's message to arrive.
 	Gen, Disc, Finish, Copy, Wait float64
 	// The peer's GeneratorHalf and DiscriminatorHalf, as it reports them.
 	PeerGen, PeerDisc float64
@@ -319,12 +317,11 @@ func startSplit(conn *portConn, t *cyclegan.Trainer) (*splitCoordinator, error) 
 	if err != nil {
 		return nil, err
 	}
-	g, _, d := cyclegan.SplitMessageFloats(t.Config)
 	size := t.Config.CropSize
 	return &splitCoordinator{
 		conn: conn, split: s,
-		otherGradG: make([]float32, g), otherGradD: make([]float32, d),
-		realB: engine.New(1, 3, size, size), fakeA: engine.New(1, 3, size, size), recB: engine.New(1, 3, size, size),
+		otherMsg: make([]float32, cyclegan.SplitMessageFloats(t.Config)),
+		realB:    engine.New(1, 3, size, size), fakeA: engine.New(1, 3, size, size), recB: engine.New(1, 3, size, size),
 	}, nil
 }
 
@@ -348,29 +345,34 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	var copying, waiting float64
 
 	copy(c.realB.Data, realB.Data)
-	buf := c.conn.buffers.float32sToJS(realB.Data)
-	c.conn.send(splitGen, map[string]any{"real": buf}, buf)
+	in, out := &c.conn.buffers, &c.conn.buffers
+	a, b := out.float32sToJS(realA.Data), out.float32sToJS(realB.Data)
+	c.conn.send(splitGen, map[string]any{"a": a, "b": b}, a, b)
 	copying += lap()
 
-	gradG, fakeB, _, err := c.split.GeneratorHalf(realA)
+	_, _, err := c.split.GeneratorHalf(realA)
 	gen := lap()
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	g, f := c.conn.buffers.float32sToJS(gradG), c.conn.buffers.float32sToJS(fakeB.Data)
-	c.conn.send(splitGradG, map[string]any{"grad": g, "fake": f}, g, f)
+	msg, _, err := c.split.DiscriminatorHalf(realB)
+	disc := lap()
+	if err != nil {
+		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	m := out.float32sToJS(msg)
+	c.conn.send(splitMsg, map[string]any{"msg": m}, m)
 	copying += lap()
 
-	m, err := c.conn.expect(splitGradG, c.timeout())
+	reply, err := c.conn.expect(splitMsg, c.timeout())
 	waiting += lap()
-	var peerGen float64
+	var peerGen, peerDisc float64
 	if err == nil {
-		peerGen = m.Get("ms").Float()
-		in := &c.conn.buffers
-		err = errors.Join(in.float32sFromJS(c.otherGradG, m.Get("grad"), "generator gradient"),
-			in.float32sFromJS(c.fakeA.Data, m.Get("fake"), "fake A"),
-			in.float32sFromJS(c.recB.Data, m.Get("rec"), "rec B"))
-		if mem := m.Get("memory"); mem.Type() == js.TypeNumber {
+		peerGen, peerDisc = reply.Get("msGen").Float(), reply.Get("msDisc").Float()
+		err = errors.Join(in.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
+			in.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
+			in.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
+		if mem := reply.Get("memory"); mem.Type() == js.TypeNumber {
 			c.peerMemory = mem.Int()
 		}
 	}
@@ -378,29 +380,7 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		return cyclegan.Losses{}, err
 	}
 	copying += lap()
-	gradD, l, err := c.split.DiscriminatorHalf(c.otherGradG, c.fakeA)
-	disc := lap()
-	if errors.Is(err, cyclegan.ErrNonFinite) {
-		return l, err // the peer discards the iteration alike
-	}
-	if err != nil {
-		return l, fmt.Errorf("%v: %w", err, errPeer)
-	}
-	d := c.conn.buffers.float32sToJS(gradD)
-	c.conn.send(splitGradD, map[string]any{"grad": d}, d)
-	copying += lap()
-	m, err = c.conn.expect(splitGradD, c.timeout())
-	waiting += lap()
-	var peerDisc float64
-	if err == nil {
-		peerDisc = m.Get("ms").Float()
-		err = c.conn.buffers.float32sFromJS(c.otherGradD, m.Get("grad"), "discriminator gradient")
-	}
-	if err != nil {
-		return l, err
-	}
-	copying += lap()
-	l, err = c.split.FinishStep(c.otherGradD)
+	l, err := c.split.FinishStep(c.otherMsg)
 	finish := lap()
 	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
 		return l, fmt.Errorf("%v: %w", err, errPeer)
@@ -414,15 +394,16 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	return l, err
 }
 
-// Checkpoint writes the run's checkpoint with the peer's pool
-// (cyclegan.Stepper).
+// Checkpoint writes the run's checkpoint with the peer's pool and
+// discriminator (cyclegan.Stepper).
 func (c *splitCoordinator) Checkpoint(extra map[string]string) ([]byte, error) {
-	c.conn.send(splitPool, nil)
-	m, err := c.conn.expect(splitPool, c.timeout())
+	c.conn.send(splitState, nil)
+	m, err := c.conn.expect(splitState, c.timeout())
 	if err != nil {
 		return nil, err
 	}
-	size := c.split.Trainer.Config.CropSize
+	cfg := c.split.Trainer.Config
+	size := cfg.CropSize
 	imgs := m.Get("images")
 	pool := make([]*engine.Tensor, imgs.Length())
 	for i := range pool {
@@ -431,7 +412,16 @@ func (c *splitCoordinator) Checkpoint(extra map[string]string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return c.split.MarshalCheckpoint(pool, extra)
+	d := make([]float32, cyclegan.SplitStateFloats(cfg))
+	if err := float32sFromJS(d, m.Get("d"), "discriminator state"); err != nil {
+		return nil, err
+	}
+	st := m.Get("steps")
+	steps := make([]int64, st.Length())
+	for i := range steps {
+		steps[i] = int64(st.Index(i).Float())
+	}
+	return c.split.MarshalCheckpoint(pool, d, steps, extra)
 }
 
 // preview is the latest iteration's six images, from both workers.
@@ -489,8 +479,8 @@ type peer struct {
 	frames cyclegan.Translator
 	dec    decoder
 
-	real, otherFake        *engine.Tensor
-	otherGradG, otherGradD []float32
+	realA, realB *engine.Tensor
+	otherMsg     []float32
 }
 
 // handle answers one message of the engine worker; a failure becomes a
@@ -510,7 +500,7 @@ func (p *peer) handle(m js.Value) {
 		p.frame(m)
 		return
 	}
-	if typ != splitInit && typ != splitPool && p.split == nil {
+	if typ != splitInit && typ != splitState && p.split == nil {
 		p.fail(fmt.Errorf("%s before %s", typ, splitInit))
 		return
 	}
@@ -519,21 +509,13 @@ func (p *peer) handle(m js.Value) {
 	case splitInit:
 		err = p.init(m)
 	case splitGen:
-		err = p.generatorHalf(m)
-	case splitGradG:
-		err = p.discriminatorHalf(m)
-	case splitGradD:
-		if err = p.conn.buffers.float32sFromJS(p.otherGradD, m.Get("grad"), "discriminator gradient"); err == nil {
-			_, err = p.split.FinishStep(p.otherGradD)
+		err = p.halves(m)
+	case splitMsg:
+		if err = p.conn.buffers.float32sFromJS(p.otherMsg, m.Get("msg"), "message"); err == nil {
+			_, err = p.split.FinishStep(p.otherMsg)
 		}
-	case splitPool:
-		var imgs []any
-		if p.split != nil {
-			for _, t := range p.split.PoolImages() {
-				imgs = append(imgs, p.conn.buffers.float32sToJS(t.Data))
-			}
-		}
-		p.conn.send(splitPool, map[string]any{"images": imgs}, imgs...)
+	case splitState:
+		p.sendState()
 	default:
 		err = fmt.Errorf("unknown message %q", typ)
 	}
@@ -556,47 +538,58 @@ func (p *peer) init(m js.Value) error {
 	if err != nil {
 		return err
 	}
-	g, _, d := cyclegan.SplitMessageFloats(t.Config)
 	size := t.Config.CropSize
 	p.split = s
-	p.real, p.otherFake = engine.New(1, 3, size, size), engine.New(1, 3, size, size)
-	p.otherGradG, p.otherGradD = make([]float32, g), make([]float32, d)
+	p.realA, p.realB = engine.New(1, 3, size, size), engine.New(1, 3, size, size)
+	p.otherMsg = make([]float32, cyclegan.SplitMessageFloats(t.Config))
 	p.conn.send(splitReady, nil)
 	return nil
 }
 
-func (p *peer) generatorHalf(m js.Value) error {
-	if err := p.conn.buffers.float32sFromJS(p.real.Data, m.Get("real"), "real B"); err != nil {
+// halves runs both halves of the peer's iteration (splitGen) and sends its
+// message.
+func (p *peer) halves(m js.Value) error {
+	in := &p.conn.buffers
+	if err := errors.Join(in.float32sFromJS(p.realA.Data, m.Get("a"), "real A"),
+		in.float32sFromJS(p.realB.Data, m.Get("b"), "real B")); err != nil {
 		return err
 	}
 	t0 := time.Now()
-	gradG, fake, _, err := p.split.GeneratorHalf(p.real)
+	fake, _, err := p.split.GeneratorHalf(p.realB)
 	if err != nil {
 		return err
 	}
-	ms := sinceMS(t0)
+	msGen := sinceMS(t0)
+	t0 = time.Now()
+	msg, _, err := p.split.DiscriminatorHalf(p.realA)
+	if err != nil {
+		return err
+	}
+	msDisc := sinceMS(t0)
 	rec := p.split.Trainer.LastPreview().RecB
 	out := &p.conn.buffers
-	g, f, r := out.float32sToJS(gradG), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
-	p.conn.send(splitGradG, map[string]any{"grad": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(), "ms": ms}, g, f, r)
+	g, f, r := out.float32sToJS(msg), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
+	p.conn.send(splitMsg, map[string]any{"msg": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(),
+		"msGen": msGen, "msDisc": msDisc}, g, f, r)
 	return nil
 }
 
-func (p *peer) discriminatorHalf(m js.Value) error {
-	in := &p.conn.buffers
-	if err := errors.Join(in.float32sFromJS(p.otherGradG, m.Get("grad"), "generator gradient"),
-		in.float32sFromJS(p.otherFake.Data, m.Get("fake"), "fake B")); err != nil {
-		return err
+// sendState answers splitState with the peer's OwnState (nothing before a
+// run).
+func (p *peer) sendState() {
+	var imgs, steps []any
+	d := js.Global().Get("ArrayBuffer").New(0)
+	if p.split != nil {
+		pool, state, st := p.split.OwnState()
+		for _, t := range pool {
+			imgs = append(imgs, p.conn.buffers.float32sToJS(t.Data))
+		}
+		d = float32sToJS(state)
+		for _, n := range st {
+			steps = append(steps, n)
+		}
 	}
-	t0 := time.Now()
-	gradD, _, err := p.split.DiscriminatorHalf(p.otherGradG, p.otherFake)
-	if err != nil {
-		return err // non-finite: the engine worker discards the iteration alike
-	}
-	ms := sinceMS(t0)
-	d := p.conn.buffers.float32sToJS(gradD)
-	p.conn.send(splitGradD, map[string]any{"grad": d, "ms": ms}, d)
-	return nil
+	p.conn.send(splitState, map[string]any{"images": imgs, "d": d, "steps": steps}, append(imgs, d)...)
 }
 
 // frame translates a webcam frame for the engine worker (peerFrame).

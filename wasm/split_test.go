@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cyclegan-wasm/cyclegan/cyclegan"
+	"github.com/cyclegan-wasm/cyclegan/engine"
 )
 
 // inProcessPeer joins h's worker to a peer served by a goroutine of this
@@ -72,7 +73,8 @@ func trainLosses(t *testing.T, h *harness, settings map[string]any) []cyclegan.L
 // TestSplitWorkersMatchOne: two workers train the same run as one, loss
 // for loss, up to the order of float32 summation of the generators'
 // gradients; the previews come from both; a checkpoint of the two-worker
-// run (with the peer's pool) is the one-worker run's up to that rounding.
+// run (with the peer's pool and discriminator) is the one-worker run's up
+// to that rounding.
 func TestSplitWorkersMatchOne(t *testing.T) {
 	one := newHarness(t, nil)
 	lossesOne := trainLosses(t, one, splitSettings(1))
@@ -133,10 +135,15 @@ func TestSplitWorkersMatchOne(t *testing.T) {
 	if len(tr.PoolA.Images) != len(ref.PoolA.Images) || len(tr.PoolB.Images) != len(ref.PoolB.Images) || len(tr.PoolB.Images) == 0 {
 		t.Fatalf("pools %d/%d, want %d/%d", len(tr.PoolA.Images), len(tr.PoolB.Images), len(ref.PoolA.Images), len(ref.PoolB.Images))
 	}
-	for i, img := range tr.PoolB.Images {
-		for j, v := range img.Data {
-			if math.Abs(float64(v-ref.PoolB.Images[i].Data[j])) > 1e-4 {
-				t.Fatalf("pool_B image %d value %d: %g, want %g", i, j, v, ref.PoolB.Images[i].Data[j])
+	for _, c := range []struct {
+		name      string
+		got, want []*engine.Tensor
+	}{{"pool_A", tr.PoolA.Images, ref.PoolA.Images}, {"pool_B", tr.PoolB.Images, ref.PoolB.Images}} {
+		for i, img := range c.got {
+			for j, v := range img.Data {
+				if math.Abs(float64(v-c.want[i].Data[j])) > 1e-4 {
+					t.Fatalf("%s image %d value %d: %g, want %g", c.name, i, j, v, c.want[i].Data[j])
+				}
 			}
 		}
 	}
@@ -392,7 +399,7 @@ func TestBufferPool(t *testing.T) {
 func BenchmarkMessageOut(b *testing.B) {
 	cfg := cyclegan.DefaultConfig()
 	cfg.CropSize, cfg.NGF, cfg.Blocks = 128, 32, 6
-	n, _, _ := cyclegan.SplitMessageFloats(cfg)
+	n := cyclegan.SplitMessageFloats(cfg)
 	f := make([]float32, n)
 	for i := range f {
 		f[i] = float32(i)

@@ -189,13 +189,13 @@ func report(w io.Writer, dir string) error {
 		p("| %s | %s | %s | %s | %s |\n", pr.name, cell(one, "%.3f"), cell(both, "%.3f"), cell(share, "%.3f"), cell(one/share, "%.2f×"))
 	}
 	p("\nWhere an iteration of two workers goes, ms per iteration (medians; see `splitTiming`):\n")
-	p("each worker's generator half (three generator passes and the discriminator's verdict,\n")
-	p("forward and backward) and discriminator half (both generators' Adam step, then its\n")
-	p("discriminator forward and backward); on the engine worker the discriminators' Adam\n")
-	p("step, and the exchange: copying the messages out of and into its Go heap (into\n")
-	p("recycled buffers, `bufferPool`), and waiting for the peer's messages, which is mostly\n")
-	p("waiting for the slower half.\n\n")
-	p("| preset | engine: generator half | engine: discriminator half | engine: D Adam | engine: copying messages | engine: waiting | peer: generator half | peer: discriminator half |\n")
+	p("each worker's generator half (three generator passes and its discriminator's verdict,\n")
+	p("forward and backward) and discriminator half (its discriminator, forward and backward);\n")
+	p("on the engine worker the Adam steps (both generators and its discriminator), and the\n")
+	p("exchange: copying the messages out of and into its Go heap (into recycled buffers,\n")
+	p("`bufferPool`), and waiting for the peer's message, which is waiting for the slower\n")
+	p("worker: the two wait for each other once per iteration.\n\n")
+	p("| preset | engine: generator half | engine: discriminator half | engine: Adam steps | engine: copying messages | engine: waiting | peer: generator half | peer: discriminator half |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		g := func(unit string) string { return cell(browser.get(pr.browser2, unit), "%.0f") }
