@@ -85,9 +85,9 @@ func gemmOperands(a gemmA, b gemmB, m, n, k int, c []float32, ldc int, accumulat
 	job := gemmJob{a: a, b: b, m: m, n: n, k: k, c: c, ldc: ldc, accumulate: accumulate}
 	workers := runtime.GOMAXPROCS(0)
 	if workers == 1 || float64(m)*float64(n)*float64(k) < gemmParallelMACs {
-		ws := gemmWorkspaces.Get().(*gemmWorkspace)
+		ws := gemmWorkspaces.get()
 		gemmSerial(ws, &job)
-		gemmWorkspaces.Put(ws)
+		gemmWorkspaces.put(ws)
 		return
 	}
 	gemmParallel(workers, job)
@@ -107,8 +107,8 @@ func gemmParallel(workers int, job gemmJob) {
 			go gemmWorker()
 		}
 	})
-	wg := gemmWaitGroups.Get().(*sync.WaitGroup)
-	defer gemmWaitGroups.Put(wg)
+	wg := gemmWaitGroups.get()
+	defer gemmWaitGroups.put(wg)
 	job.wg = wg
 	if job.n >= job.m {
 		step := (job.n/workers + gemmNR - 1) / gemmNR * gemmNR
@@ -148,7 +148,7 @@ type gemmJob struct {
 var (
 	gemmJobs         = make(chan gemmJob, 64)
 	startGemmWorkers sync.Once
-	gemmWaitGroups   = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	gemmWaitGroups   = freeList[sync.WaitGroup]{new: func() *sync.WaitGroup { return new(sync.WaitGroup) }}
 )
 
 func gemmWorker() {
@@ -176,7 +176,7 @@ func newGemmWorkspace() *gemmWorkspace {
 	}
 }
 
-var gemmWorkspaces = sync.Pool{New: func() any { return newGemmWorkspace() }}
+var gemmWorkspaces = freeList[gemmWorkspace]{new: newGemmWorkspace}
 
 // gemmWholeAMax is the largest packed op(A), in floats, that gemmSerial
 // keeps whole rather than packing it again for each block of gemmNC columns

@@ -1,7 +1,5 @@
 package engine
 
-import "sync"
-
 // Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms
 // for Convolutional Neural Networks", 2015) computes a 3×3, stride-1
 // convolution in 2×2 output tiles, each from a 4×4 input tile d (stride 2,
@@ -94,7 +92,7 @@ type winogradScratch struct {
 	buf []float32
 }
 
-var winogradScratches = sync.Pool{New: func() any { return new(winogradScratch) }}
+var winogradScratches = freeList[winogradScratch]{new: func() *winogradScratch { return new(winogradScratch) }}
 
 // floats returns n floats of the scratch, with unspecified contents.
 func (s *winogradScratch) floats(n int) []float32 {
@@ -152,11 +150,11 @@ func (g convGeometry) winogradForward(x, w, bias, y []float32) {
 		panic("engine: Winograd convolution of a kernel other than 3×3 stride 1")
 	}
 	l := g.winogradLayout()
-	s := winogradScratches.Get().(*winogradScratch)
+	s := winogradScratches.get()
 	scratch := s.floats(l.scratchLen())
 	winogradWeights(w, g.o, g.c, scratch[:16*l.us], l.us)
 	g.winogradRun(l, scratch, x, nil, bias, y, false)
-	winogradScratches.Put(s)
+	winogradScratches.put(s)
 }
 
 // winogradBackwardInput adds to dx [c, h, w] the input gradient of g for
@@ -169,11 +167,11 @@ func (g convGeometry) winogradBackwardInput(w, dy, dx []float32) {
 	}
 	full := g.winogradGradient()
 	l := full.winogradLayout() // its U holds o·c floats a matrix, as g's
-	s := winogradScratches.Get().(*winogradScratch)
+	s := winogradScratches.get()
 	scratch := s.floats(l.scratchLen())
 	winogradWeights(w, g.o, g.c, scratch[:16*l.us], l.us)
 	full.winogradRun(l, scratch, dy, &winogradFlip, nil, dx, true)
-	winogradScratches.Put(s)
+	winogradScratches.put(s)
 }
 
 // winogradRun is the Winograd convolution g of x [c, h, w] into y
