@@ -180,7 +180,7 @@ func report(w io.Writer, dir string) error {
 	p("\nThe work alone, without a second core: one Chromium instance runs `Trainer.Step`, and\n")
 	p("both halves of a two-worker iteration back to back on two replicas of the networks, as\n")
 	p("two workers hold them (`BenchmarkSplitStep_*`, `cyclegan/split_test.go`; each worker\n")
-	p("also takes both generators' and both discriminators' Adam step). The slower worker's\n")
+	p("also takes both generators' Adam step, and its own discriminator's). The slower worker's\n")
 	p("share is what two workers would take if two busy cores ran as fast as one idle one.\n\n")
 	p("| preset | one core: Trainer.Step | one core: both halves | the slower worker's share | speed-up on two ideal cores |\n")
 	p("|---|---:|---:|---:|---:|\n")
