@@ -75,7 +75,7 @@ fuzz:
 #    for presets S and M and M's networks at 64 and 256 px; in Chromium on one
 #    core, S and M's step and both halves of their two-worker iteration;
 #  - training in real Web Workers in Chromium (the app's engine worker, and its
-#    peer for two workers) for S and M, three rounds of all four (one and two
+#    peer for two workers) for S and M, five rounds of all four (one and two
 #    workers side by side, not half an hour apart), once more on one worker
 #    beside a second run that keeps the other core busy, and at 64 and 256 px;
 #    webcam frames through the engine worker with M's generator;
@@ -100,7 +100,7 @@ bench: tools
 		"browser scalar (1 core)=$(BENCH_DIR)/wasm-scalar.txt" > $(BENCH_DIR)/engine.md
 	go test -run=NONE -bench=TrainerStep -benchtime=3x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
 	$(WASM) go test -run=NONE -bench='TrainerStep_(S|M)_|SplitStep' -benchtime=3x ./cyclegan/ | tee $(BENCH_DIR)/step-wasm.txt
-	for run in 1 2 3; do \
+	for run in 1 2 3 4 5; do \
 	  $(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_(1worker|2workers)$$' -benchtime=1x -timeout=60m ./wasm/ || exit 1; \
 	done | tee $(BENCH_DIR)/browser.txt
 	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_1worker_busy|BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt

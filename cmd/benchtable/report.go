@@ -136,8 +136,9 @@ func report(w io.Writer, dir string) error {
 	p("implementation's iteration in Debian's PyTorch with 2 threads\n")
 	p("(`cmd/cyclegan/testdata/pytorch_speed.py`, random images). Seconds per iteration are\n")
 	p("medians over the runs; each browser run times 8–20 consecutive iterations after a\n")
-	p("warm-up, and the three runs of S and M on one and two workers go round by round (S 1,\n")
-	p("S 2, M 1, M 2; three times), so that a slow spell of this shared machine falls on both.\n\n")
+	p("warm-up, and the runs of S and M on one and two workers go round by round (S 1, S 2,\n")
+	p("M 1, M 2; %d rounds), so that a slow spell of this shared machine falls on both.\n\n",
+		len(browser.m["BrowserTrain_S_1worker"]["s/iter"]))
 
 	// native is the Trainer.Step benchmark (step-native.txt, and on one
 	// core in Chromium, step-wasm.txt); split, both halves of a two-worker
