@@ -35,6 +35,7 @@ import (
 //
 // So the two workers wait for each other once per iteration, and the
 // message that crosses is the generators' gradient with the losses.
+//
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
 // own once it has copied it into its Go heap (bufferPool). (Go's wasm
@@ -43,8 +44,9 @@ import (
 // The run starts on the peer from a checkpoint of the engine worker's
 // trainer (splitInit), so the two replicas start bit-identical; the peer
 // sends its pool's images and its discriminator's state when the engine
-// worker writes a checkpoint (splitState). A peer that fails or falls silent ends the two-worker run:
-// the engine worker goes on alone from the last checkpoint (peerFailed).
+// worker writes a checkpoint (splitState). A peer that fails or falls
+// silent ends the two-worker run: the engine worker goes on alone from the
+// last checkpoint (peerFailed).
 
 // Messages between the engine worker (→) and the peer (←) on their port.
 const (
@@ -345,8 +347,8 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	var copying, waiting float64
 
 	copy(c.realB.Data, realB.Data)
-	in, out := &c.conn.buffers, &c.conn.buffers
-	a, b := out.float32sToJS(realA.Data), out.float32sToJS(realB.Data)
+	buffers := &c.conn.buffers
+	a, b := buffers.float32sToJS(realA.Data), buffers.float32sToJS(realB.Data)
 	c.conn.send(splitGen, map[string]any{"a": a, "b": b}, a, b)
 	copying += lap()
 
@@ -360,7 +362,7 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	m := out.float32sToJS(msg)
+	m := buffers.float32sToJS(msg)
 	c.conn.send(splitMsg, map[string]any{"msg": m}, m)
 	copying += lap()
 
@@ -369,9 +371,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	var peerGen, peerDisc float64
 	if err == nil {
 		peerGen, peerDisc = reply.Get("msGen").Float(), reply.Get("msDisc").Float()
-		err = errors.Join(in.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
-			in.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
-			in.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
+		err = errors.Join(buffers.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
+			buffers.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
+			buffers.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
 		if mem := reply.Get("memory"); mem.Type() == js.TypeNumber {
 			c.peerMemory = mem.Int()
 		}
