@@ -78,7 +78,7 @@ func TestReport(t *testing.T) {
 		"| M, browser, all workers ≤ 2× PyTorch s/iter | 2.50× | **not met** |",
 		"| M generator, 128 px frames ≥ 5 frames/s (2 workers) | 6.5 | met |",
 		"| 0 allocs/op | met |",
-		"| two workers ≥ 1.7× one (S / M) | 2.00× / 1.60× | **not met** |",
+		"| two workers ≥ 1.7× one (S / M) | 2.000× / 1.600× | **not met** |",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("no %q in the report", want)

@@ -288,7 +288,7 @@ func report(w io.Writer, dir string) error {
 	p("| M, browser, all workers ≤ 2× PyTorch s/iter | %s | %s |\n", cell(vsTorch["M"], "%.2f×"), mark(vsTorch["M"] <= 2, vsTorch["M"]))
 	p("| M generator, 128 px frames ≥ 5 frames/s (2 workers) | %s | %s |\n", cell(fps, "%.1f"), mark(fps >= 5, fps))
 	p("| steady-state training step allocates nothing (native, M) | %s allocs/op | %s |\n", cell(allocs, "%.0f"), mark(allocs == 0, allocs))
-	p("| two workers ≥ 1.7× one (S / M) | %s / %s | %s |\n", cell(speedup["S"], "%.2f×"), cell(speedup["M"], "%.2f×"),
+	p("| two workers ≥ 1.7× one (S / M) | %s / %s | %s |\n", cell(speedup["S"], "%.3f×"), cell(speedup["M"], "%.3f×"),
 		mark(speedup["S"] >= 1.7 && speedup["M"] >= 1.7, math.Min(speedup["S"], speedup["M"])))
 	return nil
 }
