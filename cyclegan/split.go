@@ -148,14 +148,7 @@ func Split(t *Trainer, half int) (*SplitTrainer, error) {
 	s.ghostFill = len(other.Images)
 	other.Images = nil
 	s.msg = make([]float32, SplitMessageFloats(t.Config))
-	// OptD runs over D_A's parameters, then D_B's.
-	lo, hi := 0, len(t.DA.Parameters())
-	if half == 1 {
-		lo, hi = hi, len(t.OptD.Params)
-	}
-	d := t.OptD
-	s.optD = &engine.Adam{LR: d.LR, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps,
-		Params: d.Params[lo:hi], M: d.M[lo:hi], V: d.V[lo:hi], Steps: d.Steps[lo:hi]}
+	s.optD = discriminatorAdam(t, half)
 	return s, nil
 }
 
@@ -184,13 +177,6 @@ func (s *SplitTrainer) ownD() *Discriminator {
 	return s.Trainer.DB
 }
 
-func (s *SplitTrainer) otherD() *Discriminator {
-	if s.half == 0 {
-		return s.Trainer.DB
-	}
-	return s.Trainer.DA
-}
-
 // ownPool holds the fakes ownD is shown: pool_B for half 0, pool_A for half 1.
 func (s *SplitTrainer) ownPool() *ImagePool {
 	if s.half == 0 {
@@ -206,13 +192,17 @@ func (s *SplitTrainer) otherPool() *ImagePool {
 	return s.Trainer.PoolB
 }
 
-// otherOptD is the part of Trainer.OptD over the other discriminator.
-func (s *SplitTrainer) otherOptD() (m, v [][]float32, steps []int64) {
-	d, n := s.Trainer.OptD, len(s.Trainer.DA.Parameters())
-	if s.half == 0 {
-		return d.M[n:], d.V[n:], d.Steps[n:]
+// discriminatorAdam is the part of t.OptD over the discriminator of half
+// (D_A for 0, D_B for 1): an Adam sharing its parameters, moments and
+// step counts. OptD runs over D_A's parameters, then D_B's.
+func discriminatorAdam(t *Trainer, half int) *engine.Adam {
+	d := t.OptD
+	lo, hi := 0, len(t.DA.Parameters())
+	if half == 1 {
+		lo, hi = hi, len(d.Params)
 	}
-	return d.M[:n], d.V[:n], d.Steps[:n]
+	return &engine.Adam{LR: d.LR, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps,
+		Params: d.Params[lo:hi], M: d.M[lo:hi], V: d.V[lo:hi], Steps: d.Steps[lo:hi]}
 }
 
 func (s *SplitTrainer) checkPhase(want int) error {
@@ -481,22 +471,23 @@ func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, otherD []fl
 			return nil, fmt.Errorf("split: other pool image %d is %v, want [1, 3, %d, %d]: %w", i, img, size, size, ErrSplitState)
 		}
 	}
-	m, v, steps := s.otherOptD()
-	if len(otherD) != SplitStateFloats(s.Trainer.Config) || len(otherSteps) != len(steps) {
+	o := discriminatorAdam(s.Trainer, 1-s.half)
+	if len(otherD) != SplitStateFloats(s.Trainer.Config) || len(otherSteps) != len(o.Steps) {
 		return nil, fmt.Errorf("split: other discriminator state of %d values and %d step counts, want %d and %d: %w",
-			len(otherD), len(otherSteps), SplitStateFloats(s.Trainer.Config), len(steps), ErrSplitState)
+			len(otherD), len(otherSteps), SplitStateFloats(s.Trainer.Config), len(o.Steps), ErrSplitState)
 	}
+	// The layout OwnState writes: weights, first moments, second moments.
 	off := 0
-	for _, p := range s.otherD().Parameters() {
-		off += copy(p.Tensor.Data, otherD[off:])
+	for _, p := range o.Params {
+		off += copy(p.Data, otherD[off:])
 	}
-	for _, mi := range m {
-		off += copy(mi, otherD[off:])
+	for _, m := range o.M {
+		off += copy(m, otherD[off:])
 	}
-	for _, vi := range v {
-		off += copy(vi, otherD[off:])
+	for _, v := range o.V {
+		off += copy(v, otherD[off:])
 	}
-	copy(steps, otherSteps)
+	copy(o.Steps, otherSteps)
 	other := s.otherPool()
 	other.Images = otherPool
 	defer func() { other.Images = nil }()
