@@ -122,7 +122,9 @@ func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
 // reportSplitTiming reports where the timed iterations of a two-worker run
 // went, per iteration in ms, from the progress messages' split timing
 // before and after them (see splitTiming): ms-gen, ms-disc, ms-finish and
-// ms-exchange on the engine worker; ms-peer-gen and ms-peer-disc on the peer.
+// ms-exchange (ms-copy + ms-wait, and the wait split into ms-wait-peer-busy
+// and ms-wait-delivery) on the engine worker; ms-peer-gen and ms-peer-disc
+// on the peer.
 func reportSplitTiming(b *testing.B, before, after js.Value) {
 	if before.Type() != js.TypeObject || after.Type() != js.TypeObject {
 		b.Fatal("a two-worker run's progress has no split timing")
@@ -133,7 +135,7 @@ func reportSplitTiming(b *testing.B, before, after js.Value) {
 	}
 	for _, f := range []struct{ field, unit string }{
 		{"gen", "ms-gen"}, {"disc", "ms-disc"}, {"finish", "ms-finish"}, {"exchange", "ms-exchange"},
-		{"copy", "ms-copy"}, {"wait", "ms-wait"},
+		{"copy", "ms-copy"}, {"wait", "ms-wait"}, {"peerBusy", "ms-wait-peer-busy"}, {"delivery", "ms-wait-delivery"},
 		{"peerGen", "ms-peer-gen"}, {"peerDisc", "ms-peer-disc"},
 	} {
 		b.ReportMetric((after.Get(f.field).Float()-before.Get(f.field).Float())/float64(steps), f.unit)

@@ -76,7 +76,7 @@ const (
 	// memory, peerMemory (bytes of each worker's WebAssembly memory: its
 	// peak), split (null on one worker; on two, milliseconds summed over
 	// the run's steps: {steps, gen, disc, finish, exchange, copy, wait,
-	// peerGen, peerDisc}, see splitTiming), losses:
+	// peerBusy, delivery, peerGen, peerDisc}, see splitTiming), losses:
 	// {D_A, G_A, cycle_A, idt_A, D_B, G_B, cycle_B, idt_B, G}}
 	MsgProgress = "progress"
 	// MsgPreview {iteration, size, images: [6 × ArrayBuffer]}: RGBA

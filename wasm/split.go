@@ -289,6 +289,12 @@ type splitTiming struct {
 	// Copy + Wait: copying the messages out of and into the Go heap and
 	// posting them, and waiting for the peer's message to arrive.
 	Gen, Disc, Finish, Copy, Wait float64
+	// Wait in two parts: PeerBusy, while the peer had yet to post its
+	// message (it was still computing its halves), and Delivery, from the
+	// later of that post and the start of the wait until the message is in
+	// Go (the browser's delivery and Go's wake-up). The two workers' clocks
+	// are the same wall clock (wallMS).
+	PeerBusy, Delivery float64
 	// The peer's GeneratorHalf and DiscriminatorHalf, as it reports them.
 	PeerGen, PeerDisc float64
 }
@@ -296,12 +302,21 @@ type splitTiming struct {
 // js is the timing as MsgProgress carries it.
 func (t splitTiming) js() map[string]any {
 	return map[string]any{"steps": t.Steps, "gen": t.Gen, "disc": t.Disc, "finish": t.Finish,
-		"exchange": t.Copy + t.Wait, "copy": t.Copy, "wait": t.Wait, "peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
+		"exchange": t.Copy + t.Wait, "copy": t.Copy, "wait": t.Wait, "peerBusy": t.PeerBusy, "delivery": t.Delivery,
+		"peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
 }
 
 func sinceMS(t time.Time) float64 { return toMS(time.Since(t)) }
 
 func toMS(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// wallMS is the wall clock in milliseconds as the browser keeps it for
+// every worker (performance.timeOrigin + performance.now()), so that a time
+// one worker reads can be compared with one the other reads.
+func wallMS() float64 {
+	p := js.Global().Get("performance")
+	return p.Get("timeOrigin").Float() + p.Call("now").Float()
+}
 
 // startSplit hands t's state to the peer on conn and makes t half 0 of a
 // two-worker run. On failure t is untouched.
@@ -366,11 +381,16 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	c.conn.send(splitMsg, map[string]any{"msg": m}, m)
 	copying += lap()
 
+	waitFrom := wallMS()
 	reply, err := c.conn.expect(splitMsg, c.timeout())
+	waitTo := wallMS()
 	waiting += lap()
-	var peerGen, peerDisc float64
+	var peerGen, peerDisc, peerBusy float64
 	if err == nil {
 		peerGen, peerDisc = reply.Get("msGen").Float(), reply.Get("msDisc").Float()
+		if posted := reply.Get("postedAt"); posted.Type() == js.TypeNumber {
+			peerBusy = min(max(posted.Float()-waitFrom, 0), waitTo-waitFrom)
+		}
 		err = errors.Join(buffers.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
 			buffers.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
 			buffers.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
@@ -392,6 +412,7 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	tm.Steps++
 	tm.Gen, tm.Disc, tm.Finish = tm.Gen+gen, tm.Disc+disc, tm.Finish+finish
 	tm.Copy, tm.Wait = tm.Copy+copying, tm.Wait+waiting
+	tm.PeerBusy, tm.Delivery = tm.PeerBusy+peerBusy, tm.Delivery+max(waiting-peerBusy, 0)
 	tm.PeerGen, tm.PeerDisc = tm.PeerGen+peerGen, tm.PeerDisc+peerDisc
 	return l, err
 }
@@ -572,7 +593,7 @@ func (p *peer) halves(m js.Value) error {
 	out := &p.conn.buffers
 	g, f, r := out.float32sToJS(msg), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
 	p.conn.send(splitMsg, map[string]any{"msg": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(),
-		"msGen": msGen, "msDisc": msDisc}, g, f, r)
+		"msGen": msGen, "msDisc": msDisc, "postedAt": wallMS()}, g, f, r)
 	return nil
 }
 

@@ -195,12 +195,15 @@ func report(w io.Writer, dir string) error {
 	p("on the engine worker the Adam steps (both generators and its discriminator), and the\n")
 	p("exchange: copying the messages out of and into its Go heap (into recycled buffers,\n")
 	p("`bufferPool`), and waiting for the peer's message, which is waiting for the slower\n")
-	p("worker: the two wait for each other once per iteration.\n\n")
-	p("| preset | engine: generator half | engine: discriminator half | engine: Adam steps | engine: copying messages | engine: waiting | peer: generator half | peer: discriminator half |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("worker: the two wait for each other once per iteration. The wait is split by the time\n")
+	p("the peer posted its message (both workers read the browser's wall clock): before it,\n")
+	p("the peer was still computing; after it, the message was on its way and Go waking up.\n\n")
+	p("| preset | engine: generator half | engine: discriminator half | engine: Adam steps | engine: copying messages | engine: waiting | of which the peer still computing | of which delivery | peer: generator half | peer: discriminator half |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		g := func(unit string) string { return cell(browser.get(pr.browser2, unit), "%.0f") }
-		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-copy"), g("ms-wait"),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-copy"), g("ms-wait"),
+			cell(browser.get(pr.browser2, "ms-wait-peer-busy"), "%.1f"), cell(browser.get(pr.browser2, "ms-wait-delivery"), "%.1f"),
 			g("ms-peer-gen"), g("ms-peer-disc"))
 	}
 	p("\n")
