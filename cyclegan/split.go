@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/cyclegan-wasm/cyclegan/engine"
@@ -32,10 +33,29 @@ import (
 //
 // Each worker's discriminator judges its own generator half and trains on
 // its own fake, so a discriminator never leaves its worker: only the
-// generators' gradient crosses, once per iteration, and the two workers
-// wait for each other once. (The reference's discriminator step needs the
-// fakes of before the generators' step, so the generator step can wait for
-// the end of the iteration.)
+// generators' gradient crosses, with the losses. (The reference's
+// discriminator step needs the fakes of before the generators' step, so
+// the generator step can wait for the end of the iteration.)
+//
+// The message goes in two parts, so that neither worker waits for the
+// other to finish all of its work. The generator part (gradient and
+// generator terms) is ready after the generator half, and the other worker
+// needs it only after its discriminator half. The discriminator part (loss
+// and finiteness) is ready after the discriminator half, and the other
+// worker needs it only for its discriminator's step, which can wait until
+// the next iteration's first two generator passes are done: those use no
+// discriminator. In finer steps, each worker runs
+//
+//	GeneratorForward     fake and rec of iteration k
+//	FinishDiscriminator  (the other's discriminator part of k−1)
+//	GeneratorBackward    → generator part of k
+//	DiscriminatorHalf    → discriminator part of k
+//	FinishGenerators     (the other's generator part of k)
+//
+// and each wait has a stretch of work in front of it, a discriminator
+// half or two generator passes, to absorb the two workers' differences in
+// speed from one iteration to the next. GeneratorHalf, DiscriminatorHalf
+// and FinishStep run the same iteration in one piece.
 //
 // The generator objective is the sum of the two halves' terms, so the sum of
 // the two halves' gradients is its gradient; float32 addition is
@@ -73,9 +93,14 @@ import (
 // in a message: GA, GB, CycleA, CycleB, IdtA, IdtB.
 const genLossTerms = 6
 
+// SplitDiscriminatorFloats is the size of the discriminator part of a
+// message, its last values: the discriminator's loss and its gradient's
+// finiteness.
+const SplitDiscriminatorFloats = 2
+
 // msgTail is the number of values after the gradient in a message: the
-// generator terms, the discriminator loss and its gradient's finiteness.
-const msgTail = genLossTerms + 2
+// generator terms and the discriminator part.
+const msgTail = genLossTerms + SplitDiscriminatorFloats
 
 // SplitTrainer is one of the two halves of a two-worker run: a replica of
 // the Trainer's state that computes half of each iteration.
@@ -99,8 +124,12 @@ type SplitTrainer struct {
 	optD      *engine.Adam // the part of Trainer.OptD over this worker's discriminator
 
 	real, otherReal *engine.Tensor // this iteration's images, copied
+	fake, rec       *engine.Tensor // GeneratorForward's, on the tape
 	msg             []float32      // this half's message
 	l               Losses         // this half's losses so far
+	// pendingD: FinishGenerators is done and FinishDiscriminator due;
+	// discarded: FinishGenerators discarded the iteration.
+	pendingD, discarded bool
 
 	// What DiscriminatorHalf changed in the pools, to undo it when the
 	// generator step is discarded: the random state and fill count before,
@@ -115,11 +144,12 @@ type SplitTrainer struct {
 // Phases of an iteration: which call comes next.
 const (
 	phaseGenerator = iota
+	phaseBackward
 	phaseDiscriminator
 	phaseFinish
 )
 
-var phaseNames = [...]string{"GeneratorHalf", "DiscriminatorHalf", "FinishStep"}
+var phaseNames = [...]string{"GeneratorHalf (or GeneratorForward)", "GeneratorBackward", "DiscriminatorHalf", "FinishStep (or FinishGenerators)"}
 
 // NewSplitTrainer builds half (0: A → B → A, owns D_A; 1: B → A → B, owns
 // D_B) of a two-worker run. The networks are initialised as NewTrainer
@@ -157,6 +187,12 @@ func Split(t *Trainer, half int) (*SplitTrainer, error) {
 // the losses), so an iteration moves 2·4·SplitMessageFloats bytes.
 func SplitMessageFloats(cfg Config) int {
 	return 2*generatorParams(cfg.NGF, cfg.Blocks) + msgTail
+}
+
+// SplitGeneratorFloats is the size of a message's generator part under
+// cfg: SplitMessageFloats without the discriminator part.
+func SplitGeneratorFloats(cfg Config) int {
+	return SplitMessageFloats(cfg) - SplitDiscriminatorFloats
 }
 
 // SplitStateFloats is the size, in float32 values, of the discriminator
@@ -217,16 +253,61 @@ func (s *SplitTrainer) checkPhase(want int) error {
 // forward and backward passes of this half's generator terms and returns
 // the fake image it made (fake_B from half 0, fake_A from half 1; valid
 // until the next GeneratorHalf) and this half's loss terms (G is their
-// sum).
+// sum). It is GeneratorForward then GeneratorBackward.
 func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (fake *engine.Tensor, l Losses, err error) {
-	if err := s.checkPhase(phaseGenerator); err != nil {
+	if err := s.GeneratorForward(real); err != nil {
 		return nil, l, err
+	}
+	fake, _, l, err = s.GeneratorBackward()
+	return fake, l, err
+}
+
+// GeneratorForward starts an iteration (see GeneratorHalf) with the two
+// generator passes of this half's cycle, fake = G(real) and rec = F(fake),
+// which need neither discriminator. So it may run while the previous
+// iteration's discriminator step waits for the other worker's message
+// (FinishDiscriminator).
+func (s *SplitTrainer) GeneratorForward(real *engine.Tensor) error {
+	if err := s.checkPhase(phaseGenerator); err != nil {
+		return err
 	}
 	if err := checkSplitImage(real); err != nil {
-		return nil, l, err
+		return err
 	}
 	real = copyInto(&s.real, real)
+	t := s.Trainer
+	there, back := s.generators()
+	tp := t.tapeG
+	tp.Reset()
+	s.fake = there.Forward(tp, real)
+	s.rec = back.Forward(tp, s.fake)
+	s.phase = phaseBackward
+	return nil
+}
 
+// generators are this half's way there and back: G_A then G_B for half 0,
+// G_B then G_A for half 1.
+func (s *SplitTrainer) generators() (there, back *Generator) {
+	if s.half == 1 {
+		return s.Trainer.GB, s.Trainer.GA
+	}
+	return s.Trainer.GA, s.Trainer.GB
+}
+
+// GeneratorBackward finishes what GeneratorForward started: the
+// discriminator's verdict on the fake (so the previous iteration's
+// discriminator step must be in: FinishDiscriminator), the cycle and
+// identity terms, and the backward pass. It returns the fake image, the
+// generator part of this worker's message (SplitGeneratorFloats values:
+// the generators' gradient and this half's loss terms; valid until the
+// next GeneratorBackward) and this half's loss terms.
+func (s *SplitTrainer) GeneratorBackward() (fake *engine.Tensor, gmsg []float32, l Losses, err error) {
+	if err := s.checkPhase(phaseBackward); err != nil {
+		return nil, nil, l, err
+	}
+	if s.pendingD {
+		return nil, nil, l, fmt.Errorf("split: GeneratorBackward called before FinishDiscriminator of iteration %d", s.Trainer.Iteration)
+	}
 	t, cfg := s.Trainer, s.Trainer.Config
 	lr := t.LearningRate()
 	t.OptG.LR, t.OptD.LR, s.optD.LR = lr, lr, lr
@@ -234,16 +315,14 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (fake *engine.Tensor, 
 
 	// Half 0 goes A → B → A and is judged by D_A; half 1 goes B → A → B
 	// and is judged by D_B.
-	there, back, judge := t.GA, t.GB, s.ownD()
+	_, back := s.generators()
+	judge := s.ownD()
 	lambda := cfg.LambdaA
 	if s.half == 1 {
-		there, back = t.GB, t.GA
 		lambda = cfg.LambdaB
 	}
-	tp := t.tapeG
-	tp.Reset()
-	fake = there.Forward(tp, real)
-	rec := back.Forward(tp, fake)
+	tp, real, rec := t.tapeG, s.real, s.rec
+	fake = s.fake
 	SetRequiresGrad(judge, false)
 	adv := engine.MSE(tp, judge.Forward(tp, fake), 1)
 	cyc := engine.Scale(tp, engine.L1(tp, rec, real), float32(lambda))
@@ -274,15 +353,17 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (fake *engine.Tensor, 
 	l.G = float64(loss.Item())
 	s.l = l
 	s.phase = phaseDiscriminator
-	return fake, l, nil
+	return fake, s.msg[:n+genLossTerms], l, nil
 }
 
 // DiscriminatorHalf runs this worker's discriminator on the other domain's
 // real image of the iteration (B for half 0, A for half 1; it is copied)
 // and this worker's fake through its pool, and returns the message for the
-// other worker (valid until the next DiscriminatorHalf) and this half's
+// other worker (valid until the next GeneratorBackward) and this half's
 // losses: its generator terms and its discriminator's loss. Nothing is
-// stepped yet.
+// stepped yet. The message is the generator part GeneratorBackward
+// returned followed by the discriminator part, its last
+// SplitDiscriminatorFloats values.
 func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float32, l Losses, err error) {
 	if err := s.checkPhase(phaseDiscriminator); err != nil {
 		return nil, l, err
@@ -338,10 +419,11 @@ func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float3
 	return s.msg, l, nil
 }
 
-// FinishStep takes the other worker's message and completes the iteration:
-// the generators' Adam step on the sum of both halves' gradients, then
-// this worker's discriminator's. It returns the iteration's losses, the
-// same on both workers and as Trainer.Step reports them.
+// FinishStep takes the other worker's whole message (DiscriminatorHalf's)
+// and completes the iteration: the generators' Adam step on the sum of both
+// halves' gradients, then this worker's discriminator's. It returns the
+// iteration's losses, the same on both workers and as Trainer.Step reports
+// them. It is FinishGenerators then FinishDiscriminator.
 //
 // As in Trainer.Step, if the generator objective or the summed gradient
 // is not finite the whole iteration is discarded (no weight, pool or
@@ -350,18 +432,41 @@ func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float3
 // the discriminators' step alone is discarded. Both workers decide alike,
 // from the same values.
 func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
+	if len(other) != len(s.msg) {
+		return Losses{}, fmt.Errorf("split: message of %d values, want %d", len(other), len(s.msg))
+	}
+	n := len(other) - SplitDiscriminatorFloats
+	l, errG := s.FinishGenerators(other[:n])
+	if !s.pendingD {
+		return l, errG
+	}
+	l, errD := s.FinishDiscriminator(other[n:])
+	if errG != nil {
+		return l, errG
+	}
+	return l, errD
+}
+
+// FinishGenerators takes the generator part of the other worker's message
+// (what its GeneratorBackward returned) and takes the generators' Adam
+// step on the sum of both halves' gradients, or discards the whole
+// iteration as FinishStep describes. The discriminator step is then due:
+// FinishDiscriminator, with the other worker's discriminator part, before
+// the next GeneratorBackward (the next GeneratorForward may come first).
+// The losses it returns lack the other worker's discriminator loss (NaN).
+func (s *SplitTrainer) FinishGenerators(otherG []float32) (Losses, error) {
 	if err := s.checkPhase(phaseFinish); err != nil {
 		return Losses{}, err
 	}
-	if len(other) != len(s.msg) {
-		return Losses{}, fmt.Errorf("split: message of %d values, want %d", len(other), len(s.msg))
+	if want := len(s.msg) - SplitDiscriminatorFloats; len(otherG) != want {
+		return Losses{}, fmt.Errorf("split: generator message of %d values, want %d", len(otherG), want)
 	}
 	t := s.Trainer
 
 	// The generators' gradient: own (in the Grad buffers) + other's.
 	off := 0
 	for _, p := range t.OptG.Params {
-		o := other[off : off+len(p.Grad)]
+		o := otherG[off : off+len(p.Grad)]
 		for j := range p.Grad {
 			p.Grad[j] += o[j]
 		}
@@ -369,7 +474,7 @@ func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
 	}
 	var terms [genLossTerms]float32
 	for i := range terms {
-		terms[i] = s.msg[off+i] + other[off+i]
+		terms[i] = s.msg[off+i] + otherG[off+i]
 	}
 	l := termLosses(terms[:])
 	// The total as Trainer.Step adds it, in float32 and in its order.
@@ -378,23 +483,55 @@ func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
 		g = g + terms[4] + terms[5]
 	}
 	l.G = float64(g)
-	ownD, otherD := s.msg[off+genLossTerms], other[off+genLossTerms]
-	ownFinite, otherFinite := s.msg[off+genLossTerms+1] == 1, other[off+genLossTerms+1] == 1
-	if s.half == 0 {
-		l.DA, l.DB = float64(ownD), float64(otherD)
-	} else {
-		l.DA, l.DB = float64(otherD), float64(ownD)
+	ownD := float64(s.msg[off+genLossTerms])
+	l.DA, l.DB = ownD, math.NaN()
+	if s.half == 1 {
+		l.DA, l.DB = math.NaN(), ownD
 	}
 	s.phase = phaseGenerator
+	s.pendingD, s.l = true, l
 	if !finite(l.G) || !finiteGrads(t.OptG.Params) {
 		t.OptG.ZeroGrad()
 		s.optD.ZeroGrad()
+		s.discarded = true
 		if err := s.undoPools(); err != nil {
 			return l, err
 		}
 		return l, t.discard(fmt.Sprintf("generator objective %g", l.G))
 	}
+	s.discarded = false
 	t.OptG.Step()
+	return l, nil
+}
+
+// FinishDiscriminator takes the discriminator part of the other worker's
+// message (the last SplitDiscriminatorFloats values of what its
+// DiscriminatorHalf returned) and ends the iteration FinishGenerators
+// began: this worker's discriminator's Adam step, unless the generator
+// step was discarded (then nothing more is discarded or counted) or a
+// discriminator loss or gradient is not finite (then the discriminator
+// step alone is discarded, on both workers). It returns the iteration's
+// complete losses.
+func (s *SplitTrainer) FinishDiscriminator(otherD []float32) (Losses, error) {
+	if !s.pendingD {
+		return Losses{}, fmt.Errorf("split: FinishDiscriminator with no discriminator step due")
+	}
+	if len(otherD) != SplitDiscriminatorFloats {
+		return Losses{}, fmt.Errorf("split: discriminator message of %d values, want %d", len(otherD), SplitDiscriminatorFloats)
+	}
+	tail := s.msg[len(s.msg)-SplitDiscriminatorFloats:]
+	ownFinite, otherFinite := tail[1] == 1, otherD[1] == 1
+	l := s.l
+	if s.half == 0 {
+		l.DB = float64(otherD[0])
+	} else {
+		l.DA = float64(otherD[0])
+	}
+	s.pendingD, s.l = false, l
+	if s.discarded {
+		return l, nil
+	}
+	t := s.Trainer
 	if !finite(l.DA) || !finite(l.DB) || !ownFinite || !otherFinite {
 		s.optD.ZeroGrad()
 		return l, t.discard(fmt.Sprintf("discriminator losses %g, %g", l.DA, l.DB))
@@ -403,6 +540,9 @@ func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
 	t.BadSteps = 0
 	return l, nil
 }
+
+// PendingDiscriminator reports whether FinishDiscriminator is due.
+func (s *SplitTrainer) PendingDiscriminator() bool { return s.pendingD }
 
 // undoPools takes back DiscriminatorHalf's pool draws: the random state,
 // the other pool's fill count and the own pool's images.
@@ -459,8 +599,12 @@ var ErrSplitState = errors.New("split state")
 // other worker's OwnState, which it takes into this replica. Call it
 // between iterations; either worker gives the same bytes.
 func (s *SplitTrainer) MarshalCheckpoint(otherPool []*engine.Tensor, otherD []float32, otherSteps []int64, extra map[string]string) ([]byte, error) {
-	if s.phase != phaseGenerator {
-		return nil, fmt.Errorf("split: checkpoint in the middle of an iteration (%s is due): %w", phaseNames[s.phase], ErrSplitState)
+	if s.phase != phaseGenerator || s.pendingD {
+		due := phaseNames[s.phase]
+		if s.pendingD {
+			due = "FinishDiscriminator"
+		}
+		return nil, fmt.Errorf("split: checkpoint in the middle of an iteration (%s is due): %w", due, ErrSplitState)
 	}
 	if len(otherPool) != s.ghostFill {
 		return nil, fmt.Errorf("split: the other pool has %d images, this worker counted %d: %w", len(otherPool), s.ghostFill, ErrSplitState)

@@ -846,3 +846,137 @@ func benchSplitStep(b *testing.B, cfg Config) {
 	b.ReportMetric(total[1]/total[0], "worker1/worker0")
 	b.ReportMetric(critical, "s/iter-2workers")
 }
+
+// The fine-grained order two browser workers use (GeneratorForward of the
+// next iteration before FinishDiscriminator of the last, each message in
+// two parts) computes exactly what GeneratorHalf, DiscriminatorHalf and
+// FinishStep compute: the same losses, weights, moments and pools, bit for
+// bit, through a discarded discriminator step too.
+func TestSplitPipelinedMatchesOnePiece(t *testing.T) {
+	cfg := splitConfig()
+	const iterations, badD = 6, 3 // at iteration badD worker 1's D sees an infinity
+	p, q := newSplitPair(t, cfg), newSplitPair(t, cfg)
+	var want []Losses
+	var wantErr []bool
+	var gpart, dpart [2][]float32
+	pending := false
+	for it := 0; it < iterations; it++ {
+		a, b := randomPair(800+uint64(it), cfg.CropSize)
+		otherReal := [2]*engine.Tensor{b, a}
+		if it == badD {
+			inf := engine.New(a.Shape...)
+			copy(inf.Data, a.Data)
+			inf.Data[3] = float32(math.Inf(1))
+			otherReal[1] = inf
+		}
+
+		// One piece.
+		for h, real := range [2]*engine.Tensor{a, b} {
+			if _, _, err := p[h].GeneratorHalf(real); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var msg [2][]float32
+		for h := range p {
+			m, _, err := p[h].DiscriminatorHalf(otherReal[h])
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg[h] = slices.Clone(m)
+		}
+		var l [2]Losses
+		for h := range p {
+			var err error
+			l[h], err = p[h].FinishStep(msg[1-h])
+			if (err != nil) != (it == badD) || (err != nil && !errors.Is(err, ErrNonFinite)) {
+				t.Fatalf("iteration %d, one piece, worker %d: %v", it+1, h, err)
+			}
+		}
+		want, wantErr = append(want, l[0]), append(wantErr, it == badD)
+
+		// Pipelined.
+		for h, real := range [2]*engine.Tensor{a, b} {
+			if err := q[h].GeneratorForward(real); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if pending {
+			if _, _, _, err := q[0].GeneratorBackward(); err == nil {
+				t.Fatal("GeneratorBackward before the discriminator step was accepted")
+			}
+			for h := range q {
+				got, err := q[h].FinishDiscriminator(dpart[1-h])
+				if (err != nil) != wantErr[it-1] || !sameLosses(got, want[it-1]) {
+					t.Fatalf("iteration %d, worker %d: pipelined %+v (%v), one piece %+v", it, h, got, err, want[it-1])
+				}
+			}
+		}
+		for h := range q {
+			_, g, _, err := q[h].GeneratorBackward()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(g) != SplitGeneratorFloats(cfg) {
+				t.Fatalf("generator part of %d values, want %d", len(g), SplitGeneratorFloats(cfg))
+			}
+			gpart[h] = slices.Clone(g)
+		}
+		for h := range q {
+			m, _, err := q[h].DiscriminatorHalf(otherReal[h])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(m[:len(gpart[h])], gpart[h]) {
+				t.Fatal("DiscriminatorHalf's message does not start with the generator part")
+			}
+			dpart[h] = slices.Clone(m[len(gpart[h]):])
+		}
+		for h := range q {
+			got, err := q[h].FinishGenerators(gpart[1-h])
+			if err != nil || got.G != want[it].G || !q[h].PendingDiscriminator() {
+				t.Fatalf("iteration %d, worker %d: FinishGenerators %+v (%v), want G %g and a discriminator step due", it+1, h, got, err, want[it].G)
+			}
+		}
+		pending = true
+		if _, err := q[0].MarshalCheckpoint(nil, nil, nil, nil); !errors.Is(err, ErrSplitState) {
+			t.Fatalf("checkpoint with a discriminator step due: %v", err)
+		}
+	}
+	for h := range q {
+		got, err := q[h].FinishDiscriminator(dpart[1-h])
+		if err != nil || !sameLosses(got, want[iterations-1]) {
+			t.Fatalf("last iteration, worker %d: pipelined %+v (%v), one piece %+v", h, got, err, want[iterations-1])
+		}
+	}
+	if _, err := q[0].FinishDiscriminator(dpart[1]); err == nil {
+		t.Fatal("a second FinishDiscriminator was accepted")
+	}
+	q.checkReplicas(t)
+	for h := range p {
+		sp, sq := snapshot(p[h].Trainer), snapshot(q[h].Trainer)
+		for k := range sp {
+			if !equal(sp[k], sq[k]) {
+				t.Fatalf("worker %d: tensor %d differs between the pipelined and one-piece runs", h, k)
+			}
+		}
+		pp, pq := p[h].ownPool().Images, q[h].ownPool().Images
+		if len(pp) != len(pq) {
+			t.Fatalf("worker %d: pools of %d and %d images", h, len(pp), len(pq))
+		}
+		for i := range pp {
+			if !equal(pp[i].Data, pq[i].Data) {
+				t.Fatalf("worker %d: pool image %d differs", h, i)
+			}
+		}
+		if p[h].Trainer.BadSteps != q[h].Trainer.BadSteps || p[h].Trainer.Iteration != q[h].Trainer.Iteration {
+			t.Fatalf("worker %d: bad steps %d vs %d, iterations %d vs %d", h, p[h].Trainer.BadSteps, q[h].Trainer.BadSteps, p[h].Trainer.Iteration, q[h].Trainer.Iteration)
+		}
+	}
+	if !bytes.Equal(p.checkpoint(t, 0, nil), q.checkpoint(t, 0, nil)) {
+		t.Fatal("the pipelined and one-piece runs write different checkpoints")
+	}
+}
+
+// sameLosses: equal bits, a NaN matching a NaN (fmt prints float64 values
+// exactly: the shortest decimal that reads back to the same bits).
+func sameLosses(a, b Losses) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
