@@ -5,6 +5,7 @@ package wasm
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"runtime/debug"
 	"syscall/js"
@@ -25,16 +26,24 @@ import (
 // iteration runs as cyclegan.SplitTrainer describes, the engine worker as
 // half 0 (A → B → A, D_A) and the peer as half 1 (B → A → B, D_B):
 //
-//	engine worker                               peer
-//	splitGen {a, b} ────────────────────────────▶ GeneratorHalf(B)
-//	GeneratorHalf(A)                              DiscriminatorHalf(A)
-//	DiscriminatorHalf(B)
-//	splitMsg {msg} ─────────────────────────────▶
-//	◀──────────────── splitMsg {msg, fake: fake_A, rec: rec_B}
-//	FinishStep                                   FinishStep
+//	engine worker, iteration k                 peer, on each message in turn
+//	splitGen {a, b} ─────────────────────────▶ splitGen: GeneratorHalf(B),
+//	GeneratorForward(A)                          ◀ splitMsg {msg, fake_A, rec_B},
+//	◀ splitDisc of k−1; FinishDiscriminator      DiscriminatorHalf(A),
+//	GeneratorBackward; splitMsg {msg} ▶          ◀ splitDisc {msg}
+//	DiscriminatorHalf(B); splitDisc {msg} ▶    splitMsg: FinishGenerators
+//	◀ splitMsg of k; FinishGenerators          splitDisc: FinishDiscriminator
 //
-// So the two workers wait for each other once per iteration, and the
-// message that crosses is the generators' gradient with the losses.
+// Each worker sends the generator part of its message (the generators'
+// gradient with the losses) as soon as its generator half is done, and
+// needs the other's only after its own discriminator half; it sends the
+// discriminator part (that discriminator's loss) after its discriminator
+// half, and the other needs it only after the next iteration's first two
+// generator passes. So the two workers do not wait for each other to end
+// an iteration: a worker that is slower in one iteration has that much
+// time to catch up. Its one cost: the engine worker learns the peer's
+// discriminator loss one iteration late, so its losses report D_B of the
+// previous iteration (see splitCoordinator.Step).
 //
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
@@ -57,11 +66,16 @@ const (
 	// splitGen → {a: ArrayBuffer, b: ArrayBuffer}: real A and real B,
 	// float32 [1, 3, S, S]; start the iteration.
 	splitGen = "splitGen"
-	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, msGen, msDisc]}:
-	// the message of cyclegan.SplitTrainer (the peer adds fake_A and rec_B,
-	// for the previews, its memory in bytes and how many milliseconds its
-	// GeneratorHalf and DiscriminatorHalf took).
+	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, ms, postedAt]}:
+	// the generator part of cyclegan.SplitTrainer's message (the peer adds
+	// fake_A and rec_B, for the previews, its memory in bytes, how many
+	// milliseconds its generator half took and when it posted the message,
+	// wallMS).
 	splitMsg = "splitMsg"
+	// splitDisc ⇄ {msg: ArrayBuffer[, ms, postedAt]}: the discriminator
+	// part (the peer adds how long its discriminator half took and when it
+	// posted the message).
+	splitDisc = "splitDisc"
 	// splitState → {}; ← {images: [ArrayBuffer], d: ArrayBuffer, steps:
 	// [number]}: the peer's cyclegan.SplitTrainer.OwnState (pool_A and
 	// D_B's weights and Adam state), for a checkpoint.
@@ -271,6 +285,10 @@ type splitCoordinator struct {
 	split *cyclegan.SplitTrainer
 
 	otherMsg []float32
+	otherD   [cyclegan.SplitDiscriminatorFloats]float32
+	// lastDB is the peer's discriminator loss of the last iteration whose
+	// discriminator part came in (NaN before the first).
+	lastDB float64
 	// The peer's side of the latest iteration, for the previews: real B
 	// (sampled here), fake A and rec B (from the peer).
 	realB, fakeA, recB *engine.Tensor
@@ -284,18 +302,19 @@ type splitCoordinator struct {
 // what keeps two workers from twice one's speed.
 type splitTiming struct {
 	Steps int // iterations timed
-	// On the engine worker: GeneratorHalf; DiscriminatorHalf; FinishStep
-	// (the Adam steps of the generators and of D_A); and the exchange,
-	// Copy + Wait: copying the messages out of and into the Go heap and
-	// posting them, and waiting for the peer's message to arrive.
+	// On the engine worker: GeneratorForward and GeneratorBackward;
+	// DiscriminatorHalf; FinishGenerators and FinishDiscriminator (the
+	// Adam steps of the generators and of D_A); and the exchange, Copy +
+	// Wait: copying the messages out of and into the Go heap and posting
+	// them, and waiting for the peer's two messages to arrive.
 	Gen, Disc, Finish, Copy, Wait float64
-	// Wait in two parts: PeerBusy, while the peer had yet to post its
-	// message (it was still computing its halves), and Delivery, from the
-	// later of that post and the start of the wait until the message is in
-	// Go (the browser's delivery and Go's wake-up). The two workers' clocks
-	// are the same wall clock (wallMS).
+	// Wait in two parts: PeerBusy, while the peer had yet to post the
+	// message (it was still computing), and Delivery, from the later of
+	// that post and the start of the wait until the message is in Go (the
+	// browser's delivery and Go's wake-up). The two workers' clocks are
+	// the same wall clock (wallMS).
 	PeerBusy, Delivery float64
-	// The peer's GeneratorHalf and DiscriminatorHalf, as it reports them.
+	// The peer's generator half and discriminator half, as it reports them.
 	PeerGen, PeerDisc float64
 }
 
@@ -327,7 +346,7 @@ func startSplit(conn *portConn, t *cyclegan.Trainer) (*splitCoordinator, error) 
 	}
 	buf := bytesToJS(ckpt)
 	conn.send(splitInit, map[string]any{"ckpt": buf}, buf)
-	if _, err := conn.expect(splitReady, peerInitTimeout); err != nil {
+	if err := awaitReady(conn); err != nil {
 		return nil, err
 	}
 	s, err := cyclegan.Split(t, 0)
@@ -337,16 +356,33 @@ func startSplit(conn *portConn, t *cyclegan.Trainer) (*splitCoordinator, error) 
 	size := t.Config.CropSize
 	return &splitCoordinator{
 		conn: conn, split: s,
-		otherMsg: make([]float32, cyclegan.SplitMessageFloats(t.Config)),
-		realB:    engine.New(1, 3, size, size), fakeA: engine.New(1, 3, size, size), recB: engine.New(1, 3, size, size),
+		otherMsg: make([]float32, cyclegan.SplitGeneratorFloats(t.Config)), lastDB: math.NaN(),
+		realB: engine.New(1, 3, size, size), fakeA: engine.New(1, 3, size, size), recB: engine.New(1, 3, size, size),
 	}, nil
+}
+
+// awaitReady waits for the peer's splitReady. A discriminator part the
+// peer sent in a run this worker left without its last discriminator step
+// (a restored checkpoint, a new run) may come first: it is of no more use.
+func awaitReady(conn *portConn) error {
+	for {
+		m, err := conn.expect(splitReady, peerInitTimeout)
+		if err != nil && str(m.Get("type")) == splitDisc {
+			continue
+		}
+		return err
+	}
 }
 
 func (c *splitCoordinator) timeout() time.Duration {
 	return max(peerMinTimeout, peerTimeoutFactor*c.lastStep)
 }
 
-// Step runs one iteration on both workers (cyclegan.Stepper).
+// Step runs one iteration on both workers (cyclegan.Stepper). Its losses
+// are the iteration's, but for the peer's discriminator loss (D_B), which
+// comes in during the next iteration: D_B is the previous iteration's (NaN
+// for the first of the run). An error may also be about the previous
+// iteration's discriminator step (discarded as non-finite).
 func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, error) {
 	start := time.Now()
 	// lap is the milliseconds since the previous lap (or the start): each
@@ -359,38 +395,63 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		t0 = now
 		return ms
 	}
-	var copying, waiting float64
+	var gen, disc, finish, copying, waiting, peerBusy float64
+	buffers := &c.conn.buffers
+	// wait receives the peer's next message, of type typ: the time since
+	// the last lap (posting a message) is charged to copying, the wait to
+	// waiting.
+	wait := func(typ string) (js.Value, error) {
+		copying += lap()
+		from := wallMS()
+		m, err := c.conn.expect(typ, c.timeout())
+		to := wallMS()
+		waiting += lap()
+		if err != nil {
+			return m, err
+		}
+		if posted := m.Get("postedAt"); posted.Type() == js.TypeNumber {
+			peerBusy += min(max(posted.Float()-from, 0), to-from)
+		}
+		return m, err
+	}
 
 	copy(c.realB.Data, realB.Data)
-	buffers := &c.conn.buffers
 	a, b := buffers.float32sToJS(realA.Data), buffers.float32sToJS(realB.Data)
 	c.conn.send(splitGen, map[string]any{"a": a, "b": b}, a, b)
 	copying += lap()
 
-	_, _, err := c.split.GeneratorHalf(realA)
-	gen := lap()
+	if err := c.split.GeneratorForward(realA); err != nil {
+		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	gen += lap()
+	var errD error
+	if c.split.PendingDiscriminator() {
+		l, err := c.finishDiscriminator(wait)
+		if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+			return l, err
+		}
+		errD = err
+		finish += lap()
+	}
+	_, gmsg, _, err := c.split.GeneratorBackward()
+	gen += lap()
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	msg, _, err := c.split.DiscriminatorHalf(realB)
-	disc := lap()
-	if err != nil {
-		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
-	}
-	m := buffers.float32sToJS(msg)
+	m := buffers.float32sToJS(gmsg)
 	c.conn.send(splitMsg, map[string]any{"msg": m}, m)
 	copying += lap()
+	msg, _, err := c.split.DiscriminatorHalf(realB)
+	disc += lap()
+	if err != nil {
+		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
+	}
+	d := buffers.float32sToJS(msg[len(gmsg):])
+	c.conn.send(splitDisc, map[string]any{"msg": d}, d)
 
-	waitFrom := wallMS()
-	reply, err := c.conn.expect(splitMsg, c.timeout())
-	waitTo := wallMS()
-	waiting += lap()
-	var peerGen, peerDisc, peerBusy float64
+	reply, err := wait(splitMsg)
 	if err == nil {
-		peerGen, peerDisc = reply.Get("msGen").Float(), reply.Get("msDisc").Float()
-		if posted := reply.Get("postedAt"); posted.Type() == js.TypeNumber {
-			peerBusy = min(max(posted.Float()-waitFrom, 0), waitTo-waitFrom)
-		}
+		c.timing.PeerGen += reply.Get("ms").Float()
 		err = errors.Join(buffers.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
 			buffers.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
 			buffers.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
@@ -402,24 +463,60 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		return cyclegan.Losses{}, err
 	}
 	copying += lap()
-	l, err := c.split.FinishStep(c.otherMsg)
-	finish := lap()
-	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
-		return l, fmt.Errorf("%v: %w", err, errPeer)
+	l, errG := c.split.FinishGenerators(c.otherMsg)
+	finish += lap()
+	if errG != nil && !errors.Is(errG, cyclegan.ErrNonFinite) {
+		return l, fmt.Errorf("%v: %w", errG, errPeer)
 	}
+	l.DB = c.lastDB
 	c.lastStep = time.Since(start)
 	tm := &c.timing
 	tm.Steps++
 	tm.Gen, tm.Disc, tm.Finish = tm.Gen+gen, tm.Disc+disc, tm.Finish+finish
 	tm.Copy, tm.Wait = tm.Copy+copying, tm.Wait+waiting
 	tm.PeerBusy, tm.Delivery = tm.PeerBusy+peerBusy, tm.Delivery+max(waiting-peerBusy, 0)
-	tm.PeerGen, tm.PeerDisc = tm.PeerGen+peerGen, tm.PeerDisc+peerDisc
+	return l, errors.Join(errD, errG)
+}
+
+// finishDiscriminator takes the peer's discriminator part of the last
+// iteration (from wait, or received directly when wait is nil) and takes
+// this worker's discriminator step, or discards it.
+func (c *splitCoordinator) finishDiscriminator(wait func(string) (js.Value, error)) (cyclegan.Losses, error) {
+	if wait == nil {
+		wait = func(typ string) (js.Value, error) { return c.conn.expect(typ, c.timeout()) }
+	}
+	m, err := wait(splitDisc)
+	if err != nil {
+		return cyclegan.Losses{}, err
+	}
+	c.timing.PeerDisc += m.Get("ms").Float()
+	if err := c.conn.buffers.float32sFromJS(c.otherD[:], m.Get("msg"), "discriminator message"); err != nil {
+		return cyclegan.Losses{}, err
+	}
+	l, err := c.split.FinishDiscriminator(c.otherD[:])
+	c.lastDB = l.DB
+	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+		return l, fmt.Errorf("%v: %w", err, errPeer)
+	}
 	return l, err
+}
+
+// flush completes the last iteration: the discriminator step waiting for
+// the peer's discriminator part, if one is due.
+func (c *splitCoordinator) flush() error {
+	if !c.split.PendingDiscriminator() {
+		return nil
+	}
+	_, err := c.finishDiscriminator(nil)
+	return err
 }
 
 // Checkpoint writes the run's checkpoint with the peer's pool and
 // discriminator (cyclegan.Stepper).
 func (c *splitCoordinator) Checkpoint(extra map[string]string) ([]byte, error) {
+	if err := c.flush(); err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+		return nil, err
+	}
 	c.conn.send(splitState, nil)
 	m, err := c.conn.expect(splitState, c.timeout())
 	if err != nil {
@@ -504,6 +601,7 @@ type peer struct {
 
 	realA, realB *engine.Tensor
 	otherMsg     []float32
+	otherD       [cyclegan.SplitDiscriminatorFloats]float32
 }
 
 // handle answers one message of the engine worker; a failure becomes a
@@ -535,7 +633,11 @@ func (p *peer) handle(m js.Value) {
 		err = p.halves(m)
 	case splitMsg:
 		if err = p.conn.buffers.float32sFromJS(p.otherMsg, m.Get("msg"), "message"); err == nil {
-			_, err = p.split.FinishStep(p.otherMsg)
+			_, err = p.split.FinishGenerators(p.otherMsg)
+		}
+	case splitDisc:
+		if err = p.conn.buffers.float32sFromJS(p.otherD[:], m.Get("msg"), "discriminator message"); err == nil {
+			_, err = p.split.FinishDiscriminator(p.otherD[:])
 		}
 	case splitState:
 		p.sendState()
@@ -564,13 +666,15 @@ func (p *peer) init(m js.Value) error {
 	size := t.Config.CropSize
 	p.split = s
 	p.realA, p.realB = engine.New(1, 3, size, size), engine.New(1, 3, size, size)
-	p.otherMsg = make([]float32, cyclegan.SplitMessageFloats(t.Config))
+	p.otherMsg = make([]float32, cyclegan.SplitGeneratorFloats(t.Config))
 	p.conn.send(splitReady, nil)
 	return nil
 }
 
-// halves runs both halves of the peer's iteration (splitGen) and sends its
-// message.
+// halves runs both halves of the peer's iteration (splitGen) and sends
+// each part of its message as soon as it is ready. The last
+// discriminator step is in: the engine worker's discriminator part of the
+// last iteration came before this splitGen.
 func (p *peer) halves(m js.Value) error {
 	in := &p.conn.buffers
 	if err := errors.Join(in.float32sFromJS(p.realA.Data, m.Get("a"), "real A"),
@@ -578,22 +682,29 @@ func (p *peer) halves(m js.Value) error {
 		return err
 	}
 	t0 := time.Now()
-	fake, _, err := p.split.GeneratorHalf(p.realB)
+	if err := p.split.GeneratorForward(p.realB); err != nil {
+		return err
+	}
+	fake, gmsg, _, err := p.split.GeneratorBackward()
 	if err != nil {
 		return err
 	}
 	msGen := sinceMS(t0)
+	rec := p.split.Trainer.LastPreview().RecB
+	out := &p.conn.buffers
+	n := len(gmsg)
+	g, f, r := out.float32sToJS(gmsg), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
+	p.conn.send(splitMsg, map[string]any{"msg": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(),
+		"ms": msGen, "postedAt": wallMS()}, g, f, r)
+
 	t0 = time.Now()
 	msg, _, err := p.split.DiscriminatorHalf(p.realA)
 	if err != nil {
 		return err
 	}
 	msDisc := sinceMS(t0)
-	rec := p.split.Trainer.LastPreview().RecB
-	out := &p.conn.buffers
-	g, f, r := out.float32sToJS(msg), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
-	p.conn.send(splitMsg, map[string]any{"msg": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(),
-		"msGen": msGen, "msDisc": msDisc, "postedAt": wallMS()}, g, f, r)
+	d := out.float32sToJS(msg[n:])
+	p.conn.send(splitDisc, map[string]any{"msg": d, "ms": msDisc, "postedAt": wallMS()}, d)
 	return nil
 }
 
@@ -603,6 +714,10 @@ func (p *peer) sendState() {
 	var imgs, steps []any
 	d := js.Global().Get("ArrayBuffer").New(0)
 	if p.split != nil {
+		if p.split.PendingDiscriminator() {
+			p.fail(fmt.Errorf("%s with the discriminator step of iteration %d due", splitState, p.split.Trainer.Iteration))
+			return
+		}
 		pool, state, st := p.split.OwnState()
 		for _, t := range pool {
 			imgs = append(imgs, p.conn.buffers.float32sToJS(t.Data))
