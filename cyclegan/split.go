@@ -432,12 +432,15 @@ func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float3
 // the discriminators' step alone is discarded. Both workers decide alike,
 // from the same values.
 func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
+	if s.pendingD {
+		return Losses{}, fmt.Errorf("split: FinishStep called when FinishDiscriminator is due")
+	}
 	if len(other) != len(s.msg) {
 		return Losses{}, fmt.Errorf("split: message of %d values, want %d", len(other), len(s.msg))
 	}
 	n := len(other) - SplitDiscriminatorFloats
 	l, errG := s.FinishGenerators(other[:n])
-	if !s.pendingD {
+	if !s.pendingD { // the call was refused
 		return l, errG
 	}
 	l, errD := s.FinishDiscriminator(other[n:])
@@ -573,8 +576,9 @@ func (s *SplitTrainer) replayOtherPool(n int) {
 // half 1; not copies) and its discriminator's state, SplitStateFloats
 // values (weights, then Adam's first and second moments, each in
 // state-dict order) and Adam's step count per parameter. Send them to the
-// other worker for its MarshalCheckpoint. They are valid until the next
-// step.
+// other worker for its MarshalCheckpoint. Call it between iterations,
+// with no discriminator step due (PendingDiscriminator). They are valid
+// until the next step.
 func (s *SplitTrainer) OwnState() (pool []*engine.Tensor, d []float32, steps []int64) {
 	d = make([]float32, 0, SplitStateFloats(s.Trainer.Config))
 	for _, p := range s.optD.Params {

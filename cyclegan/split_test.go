@@ -977,6 +977,59 @@ func TestSplitPipelinedMatchesOnePiece(t *testing.T) {
 	}
 }
 
+// While a discriminator step is due, the calls that would take another
+// step, or write a checkpoint without it, are refused and change nothing.
+func TestSplitPendingDiscriminator(t *testing.T) {
+	cfg := splitConfig()
+	p := newSplitPair(t, cfg)
+	a, b := randomPair(3, cfg.CropSize)
+	real := [2]*engine.Tensor{a, b}
+	for h := range p {
+		if _, _, err := p[h].GeneratorHalf(real[h]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var msg [2][]float32
+	for h := range p {
+		m, _, err := p[h].DiscriminatorHalf(real[1-h])
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg[h] = slices.Clone(m)
+	}
+	n := SplitGeneratorFloats(cfg)
+	for h := range p {
+		if _, err := p[h].FinishGenerators(msg[1-h][:n]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := snapshot(p[0].Trainer)
+	if _, err := p[0].FinishStep(msg[1]); err == nil {
+		t.Error("FinishStep with a discriminator step due")
+	}
+	if _, err := p[0].FinishGenerators(msg[1][:n]); err == nil {
+		t.Error("FinishGenerators twice")
+	}
+	if _, err := p[0].FinishDiscriminator(msg[1][n+1:]); err == nil {
+		t.Error("a short discriminator part was accepted")
+	}
+	if _, err := p[0].MarshalCheckpoint(nil, nil, nil, nil); !errors.Is(err, ErrSplitState) {
+		t.Errorf("checkpoint with a discriminator step due: %v", err)
+	}
+	after := snapshot(p[0].Trainer)
+	for k := range before {
+		if !equal(before[k], after[k]) {
+			t.Fatalf("a refused call changed tensor %d", k)
+		}
+	}
+	for h := range p {
+		if _, err := p[h].FinishDiscriminator(msg[1-h][n:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.checkReplicas(t)
+}
+
 // sameLosses: equal bits, a NaN matching a NaN (fmt prints float64 values
 // exactly: the shortest decimal that reads back to the same bits).
 func sameLosses(a, b Losses) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
