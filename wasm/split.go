@@ -426,9 +426,12 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	gen += lap()
 	var errD error
 	if c.split.PendingDiscriminator() {
-		l, err := c.finishDiscriminator(wait)
+		m, err := wait(splitDisc)
+		if err == nil {
+			_, err = c.finishDiscriminator(m)
+		}
 		if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
-			return l, err
+			return cyclegan.Losses{}, err
 		}
 		errD = err
 		finish += lap()
@@ -479,16 +482,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 }
 
 // finishDiscriminator takes the peer's discriminator part of the last
-// iteration (from wait, or received directly when wait is nil) and takes
-// this worker's discriminator step, or discards it.
-func (c *splitCoordinator) finishDiscriminator(wait func(string) (js.Value, error)) (cyclegan.Losses, error) {
-	if wait == nil {
-		wait = func(typ string) (js.Value, error) { return c.conn.expect(typ, c.timeout()) }
-	}
-	m, err := wait(splitDisc)
-	if err != nil {
-		return cyclegan.Losses{}, err
-	}
+// iteration (m, a splitDisc) and takes this worker's discriminator step,
+// or discards it.
+func (c *splitCoordinator) finishDiscriminator(m js.Value) (cyclegan.Losses, error) {
 	c.timing.PeerDisc += m.Get("ms").Float()
 	if err := c.conn.buffers.float32sFromJS(c.otherD[:], m.Get("msg"), "discriminator message"); err != nil {
 		return cyclegan.Losses{}, err
@@ -507,7 +503,10 @@ func (c *splitCoordinator) flush() error {
 	if !c.split.PendingDiscriminator() {
 		return nil
 	}
-	_, err := c.finishDiscriminator(nil)
+	m, err := c.conn.expect(splitDisc, c.timeout())
+	if err == nil {
+		_, err = c.finishDiscriminator(m)
+	}
 	return err
 }
 
