@@ -76,8 +76,10 @@ fuzz:
 #    core, S and M's step and both halves of their two-worker iteration;
 #  - training in real Web Workers in Chromium (the app's engine worker, and its
 #    peer for two workers) for S and M, five rounds of all four (one and two
-#    workers side by side, not half an hour apart), once more on one worker
-#    beside a second run that keeps the other core busy, and at 64 and 256 px;
+#    workers side by side, not half an hour apart) with S also on one worker
+#    beside a second run that keeps the other core busy, and a plain kernel
+#    in one and in two workers at once (the machine's own two-core speed-up);
+#    M beside a busy core once, and M's networks at 64 and 256 px;
 #    webcam frames through the engine worker with M's generator;
 #  - the reference PyTorch iteration with 2 threads (Debian's python3-torch;
 #    skipped with a note when it is not installed).
@@ -101,9 +103,10 @@ bench: tools
 	go test -run=NONE -bench=TrainerStep -benchtime=3x -count=3 -benchmem ./cyclegan/ | tee $(BENCH_DIR)/step-native.txt
 	$(WASM) go test -run=NONE -bench='TrainerStep_(S|M)_|SplitStep' -benchtime=3x ./cyclegan/ | tee $(BENCH_DIR)/step-wasm.txt
 	for run in 1 2 3 4 5; do \
-	  $(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_(1worker|2workers)$$' -benchtime=1x -timeout=60m ./wasm/ || exit 1; \
+	  $(WASM) go test -run=NONE -bench='BrowserTrain_S_(1worker|1worker_busy|2workers)$$|BrowserTrain_M_(1worker|2workers)$$|BrowserKernel' \
+	    -benchtime=1x -timeout=60m ./wasm/ || exit 1; \
 	done | tee $(BENCH_DIR)/browser.txt
-	$(WASM) go test -run=NONE -bench='BrowserTrain_(S|M)_1worker_busy|BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
+	$(WASM) go test -run=NONE -bench='BrowserTrain_M_1worker_busy|BrowserTrain_M(64|256)px|BrowserFrame' -benchtime=1x -timeout=60m ./wasm/ | tee -a $(BENCH_DIR)/browser.txt
 	if /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
 		echo "torch: $$(/usr/bin/python3 -c 'import torch; print(torch.__version__)'), 2 threads" >> $(BENCH_DIR)/env.txt; \
 		{ $(PYTORCH_SPEED) --size 64 --ngf 16 --blocks 3 --iters 20 --bench-name PyTorch_S; \

@@ -491,13 +491,23 @@ func TestWorkerProcess(t *testing.T) {
 	RunWorker()
 }
 
-// startRealWorker boots this test binary in a new Web Worker through
-// worker.js, exactly as the page does (wasm_exec.js + worker.js in a blob:
-// URL, then the boot message), as the engine worker (TestWorkerProcess) or
-// a peer (TestPeerProcess). Its messages, and its errors as
-// {type: "workerError"}, arrive on the channel; it is terminated when the
-// test ends.
+// startRealWorker boots the engine worker (TestWorkerProcess) or a peer
+// (TestPeerProcess) in a new Web Worker (startWorkerProcess).
 func startRealWorker(tb testing.TB, peer bool) (js.Value, chan js.Value) {
+	tb.Helper()
+	if peer {
+		return startWorkerProcess(tb, "TestPeerProcess", map[string]any{PeerRoleEnv: "peer"})
+	}
+	return startWorkerProcess(tb, "TestWorkerProcess", nil)
+}
+
+// startWorkerProcess boots this test binary in a new Web Worker through
+// worker.js, exactly as the page boots the app (wasm_exec.js + worker.js in
+// a blob: URL, then the boot message), running the test function named
+// test with the environment env (nil: none). Its messages, and its errors
+// as {type: "workerError"}, arrive on the channel; it is terminated when
+// the test ends.
+func startWorkerProcess(tb testing.TB, test string, env map[string]any) (js.Value, chan js.Value) {
 	tb.Helper()
 	g := js.Global()
 	execJS, err := await(g.Call("fetch", "wasm_exec.js"))
@@ -545,10 +555,9 @@ func startRealWorker(tb testing.TB, peer bool) (js.Value, chan js.Value) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	boot := map[string]any{"type": MsgBoot, "wasm": bin, "argv": []any{"engine.wasm", "-test.run=^TestWorkerProcess$"}}
-	if peer {
-		boot["argv"] = []any{"engine.wasm", "-test.run=^TestPeerProcess$"}
-		boot["env"] = map[string]any{PeerRoleEnv: "peer"}
+	boot := map[string]any{"type": MsgBoot, "wasm": bin, "argv": []any{"engine.wasm", "-test.run=^" + test + "$"}}
+	if env != nil {
+		boot["env"] = env
 	}
 	wk.Call("postMessage", boot, []any{bin})
 	return wk, msgs

@@ -136,9 +136,9 @@ func report(w io.Writer, dir string) error {
 	p("implementation's iteration in Debian's PyTorch with 2 threads\n")
 	p("(`cmd/cyclegan/testdata/pytorch_speed.py`, random images). Seconds per iteration are\n")
 	p("medians over the runs; each browser run times 8–20 consecutive iterations after a\n")
-	p("warm-up, and the runs of S and M on one and two workers go round by round (S 1, S 2,\n")
-	p("M 1, M 2; %d rounds), so that a slow spell of this shared machine falls on both.\n\n",
-		len(browser.m["BrowserTrain_S_1worker"]["s/iter"]))
+	p("warm-up, and the runs of S and M on one and two workers go round by round (S 1, S 1\n")
+	p("beside a busy core, S 2, M 1, M 2, the kernel on 1 and 2 workers; %d rounds), so that\n"+
+		"a slow spell of this shared machine falls on all of them.\n\n", len(browser.m["BrowserTrain_S_1worker"]["s/iter"]))
 
 	// native is the Trainer.Step benchmark (step-native.txt, and on one
 	// core in Chromium, step-wasm.txt); split, both halves of a two-worker
@@ -170,14 +170,27 @@ func report(w io.Writer, dir string) error {
 	p("core busy* measures that: one worker timed while a second, independent one-worker run\n")
 	p("of the same preset trains beside it (`benchTrainBusy`). Its ratio to *1 worker* is what\n")
 	p("this machine's second core costs the first; the last column is the split's own efficiency.\n\n")
-	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | each round's speed-up | over 1 worker with the other core busy (ideal 2×) |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|\n")
+	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | each round's speed-up | over 1 worker with the other core busy (ideal 2×) | each round's, over the busy core |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		b1, b2 := browser.get(pr.browser1, "s/iter"), browser.get(pr.browser2, "s/iter")
 		busy := browser.get(pr.browser1+"_busy", "s/iter")
-		p("| %s | %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
-			cell(b1/b2, "%.2f×"), browser.ratios(pr.browser1, pr.browser2, "s/iter"), cell(busy/b2, "%.2f×"))
+		// Round by round only when the busy run was in every round (S).
+		busyRounds := "–"
+		if n := browser.runs(pr.browser1+"_busy", "s/iter"); n > 1 && n == browser.runs(pr.browser2, "s/iter") {
+			busyRounds = browser.ratios(pr.browser1+"_busy", pr.browser2, "s/iter")
+		}
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, cell(b1, "%.3f"), cell(busy, "%.3f"), cell(b2, "%.3f"),
+			cell(b1/b2, "%.2f×"), browser.ratios(pr.browser1, pr.browser2, "s/iter"), cell(busy/b2, "%.2f×"), busyRounds)
 	}
+	k1, k2 := browser.get("BrowserKernel_1worker", "GFLOP/s"), browser.get("BrowserKernel_2workers", "GFLOP/s")
+	kt := browser.get("BrowserKernel_2workers", "GFLOP/s-total")
+	p("\nThe machine's own two-core speed-up, without the split: one worker, then two at once,\n")
+	p("run the residual blocks' convolution (3×3, 128→128 at 32×32, forward, as the engine\n")
+	p("runs it) for the same 6 s of wall-clock time (`BenchmarkBrowserKernel_*`, in every round).\n\n")
+	p("| 1 worker | 2 workers, each | 2 workers, total | total over 1 worker | each round's |\n|---:|---:|---:|---:|---:|\n")
+	p("| %s GFLOP/s | %s GFLOP/s | %s GFLOP/s | %s | %s |\n", cell(k1, "%.1f"), cell(k2, "%.1f"), cell(kt, "%.1f"),
+		cell(kt/k1, "%.2f×"), browser.ratios("BrowserKernel_2workers", "BrowserKernel_1worker", "GFLOP/s-total"))
 	p("\nThe work alone, without a second core: one Chromium instance runs `Trainer.Step`, and\n")
 	p("both halves of a two-worker iteration back to back on two replicas of the networks, as\n")
 	p("two workers hold them (`BenchmarkSplitStep_*`, `cyclegan/split_test.go`; each worker\n")
