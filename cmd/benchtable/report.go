@@ -169,7 +169,8 @@ func report(w io.Writer, dir string) error {
 	p("one worker takes *on a core whose neighbour is busy too*. The column *1 worker, other\n")
 	p("core busy* measures that: one worker timed while a second, independent one-worker run\n")
 	p("of the same preset trains beside it (`benchTrainBusy`). Its ratio to *1 worker* is what\n")
-	p("this machine's second core costs the first; the last column is the split's own efficiency.\n\n")
+	p("this machine's second core costs the first; the last two columns are the split's own\n")
+	p("efficiency.\n\n")
 	p("| preset | 1 worker | 1 worker, other core busy | 2 workers | speed-up over 1 worker | each round's speed-up | over 1 worker with the other core busy (ideal 2×) | each round's, over the busy core |\n")
 	p("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
