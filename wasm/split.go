@@ -428,7 +428,7 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if c.split.PendingDiscriminator() {
 		m, err := wait(splitDisc)
 		if err == nil {
-			_, err = c.finishDiscriminator(m)
+			err = c.finishDiscriminator(m)
 		}
 		if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
 			return cyclegan.Losses{}, err
@@ -483,18 +483,18 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 
 // finishDiscriminator takes the peer's discriminator part of the last
 // iteration (m, a splitDisc) and takes this worker's discriminator step,
-// or discards it.
-func (c *splitCoordinator) finishDiscriminator(m js.Value) (cyclegan.Losses, error) {
+// or discards it. The peer's loss (D_B) goes to the next Step's losses.
+func (c *splitCoordinator) finishDiscriminator(m js.Value) error {
 	c.timing.PeerDisc += m.Get("ms").Float()
 	if err := c.conn.buffers.float32sFromJS(c.otherD[:], m.Get("msg"), "discriminator message"); err != nil {
-		return cyclegan.Losses{}, err
+		return err
 	}
 	l, err := c.split.FinishDiscriminator(c.otherD[:])
 	c.lastDB = l.DB
 	if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
-		return l, fmt.Errorf("%v: %w", err, errPeer)
+		return fmt.Errorf("%v: %w", err, errPeer)
 	}
-	return l, err
+	return err
 }
 
 // flush completes the last iteration: the discriminator step waiting for
@@ -505,7 +505,7 @@ func (c *splitCoordinator) flush() error {
 	}
 	m, err := c.conn.expect(splitDisc, c.timeout())
 	if err == nil {
-		_, err = c.finishDiscriminator(m)
+		err = c.finishDiscriminator(m)
 	}
 	return err
 }
