@@ -67,6 +67,12 @@ import (
 // worker's images, and Adam is elementwise, so D_A's step on worker 0 is
 // the single trainer's step of D_A.
 //
+// Either worker can compute either identity term (each needs one
+// generator, which both replicas hold, and one real image, which both
+// workers have): GeneratorBackwardSharing moves one from a worker on a
+// slower core to the other, as IdentityBalancer decides. That changes
+// only which worker adds which gradient.
+//
 // So the replicas hold the same generators, generator optimiser, counters
 // and pool random state, and each holds its own discriminator (weights and
 // Adam state) current; its copy of the other one is stale until a
@@ -81,8 +87,9 @@ import (
 // A message is SplitMessageFloats(cfg) float32 values: both generators'
 // gradients in OptG.Params order (G_A then G_B, state-dict order), then
 // the six generator loss terms GA, GB, CycleA, CycleB, IdtA, IdtB (zero
-// for the other half's), then this worker's discriminator loss and 1 if
-// its discriminator's gradient is finite (0 if not). The losses ride along
+// for those the other worker computed), the number of identity terms this
+// worker computed, then this worker's discriminator loss and 1 if its
+// discriminator's gradient is finite (0 if not). The losses ride along
 // so that both workers see the same complete Losses and make the same
 // decision about non-finite steps from the same values. A non-finite
 // generator objective discards the whole iteration, as Trainer.Step does
@@ -93,14 +100,18 @@ import (
 // in a message: GA, GB, CycleA, CycleB, IdtA, IdtB.
 const genLossTerms = 6
 
+// genTail is the number of values after the gradient in a message's
+// generator part: the loss terms and the count of identity terms.
+const genTail = genLossTerms + 1
+
 // SplitDiscriminatorFloats is the size of the discriminator part of a
 // message, its last values: the discriminator's loss and its gradient's
 // finiteness.
 const SplitDiscriminatorFloats = 2
 
 // msgTail is the number of values after the gradient in a message: the
-// generator terms and the discriminator part.
-const msgTail = genLossTerms + SplitDiscriminatorFloats
+// generator part's and the discriminator part.
+const msgTail = genTail + SplitDiscriminatorFloats
 
 // SplitTrainer is one of the two halves of a two-worker run: a replica of
 // the Trainer's state that computes half of each iteration.
@@ -300,10 +311,39 @@ func (s *SplitTrainer) generators() (there, back *Generator) {
 // identity terms, and the backward pass. It returns the fake image, the
 // generator part of this worker's message (SplitGeneratorFloats values:
 // the generators' gradient and this half's loss terms; valid until the
-// next GeneratorBackward) and this half's loss terms.
+// next GeneratorBackward) and this half's loss terms. It computes this
+// half's identity term: GeneratorBackwardSharing(1, nil).
 func (s *SplitTrainer) GeneratorBackward() (fake *engine.Tensor, gmsg []float32, l Losses, err error) {
+	return s.GeneratorBackwardSharing(1, nil)
+}
+
+// GeneratorBackwardSharing is GeneratorBackward computing identityTerms
+// of the iteration's two identity terms: 1, this half's (G_B(A) against A
+// for half 0, G_A(B) against B for half 1); 2, both, the other half's on
+// otherReal, the other domain's real image of the iteration (B for half
+// 0, A for half 1; nil otherwise); or 0, none. The other worker computes
+// the rest: the two workers' counts of an iteration must add up to 2,
+// which FinishGenerators checks.
+//
+// An identity term needs nothing but a generator both replicas hold and
+// an image both workers have, so either worker can compute it. Each is
+// about a quarter of a generator half's work: moving one from the slower
+// worker to the faster evens out two cores that do not run at the same
+// speed (another tab or program on one, a slow core and a fast one). The
+// sum, and so the step, is the same up to the order in which float32
+// gradients are added; the losses are the same bits.
+func (s *SplitTrainer) GeneratorBackwardSharing(identityTerms int, otherReal *engine.Tensor) (fake *engine.Tensor, gmsg []float32, l Losses, err error) {
 	if err := s.checkPhase(phaseBackward); err != nil {
 		return nil, nil, l, err
+	}
+	if identityTerms < 0 || identityTerms > 2 {
+		return nil, nil, l, fmt.Errorf("split: %d identity terms, want 0, 1 or 2", identityTerms)
+	}
+	if identityTerms == 2 {
+		if otherReal == nil || !slices.Equal(otherReal.Shape, s.real.Shape) {
+			return nil, nil, l, fmt.Errorf("split: other real image %v for the other identity term, want the shape of this worker's %v", otherReal, s.real)
+		}
+		otherReal = copyInto(&s.otherReal, otherReal)
 	}
 	if s.pendingD {
 		return nil, nil, l, fmt.Errorf("split: GeneratorBackward called before FinishDiscriminator of iteration %d", s.Trainer.Iteration)
@@ -315,11 +355,11 @@ func (s *SplitTrainer) GeneratorBackward() (fake *engine.Tensor, gmsg []float32,
 
 	// Half 0 goes A → B → A and is judged by D_A; half 1 goes B → A → B
 	// and is judged by D_B.
-	_, back := s.generators()
+	there, back := s.generators()
 	judge := s.ownD()
-	lambda := cfg.LambdaA
+	lambda, otherLambda := cfg.LambdaA, cfg.LambdaB
 	if s.half == 1 {
-		lambda = cfg.LambdaB
+		lambda, otherLambda = cfg.LambdaB, cfg.LambdaA
 	}
 	tp, real, rec := t.tapeG, s.real, s.rec
 	fake = s.fake
@@ -327,11 +367,22 @@ func (s *SplitTrainer) GeneratorBackward() (fake *engine.Tensor, gmsg []float32,
 	adv := engine.MSE(tp, judge.Forward(tp, fake), 1)
 	cyc := engine.Scale(tp, engine.L1(tp, rec, real), float32(lambda))
 	loss := engine.Add(tp, adv, cyc)
-	var idt float32
+	// This half's identity term goes through the way back (the generator
+	// into its own domain), the other half's through the way there.
+	var idt, otherIdt float32
+	computed := 0
 	if cfg.LambdaIdentity > 0 {
-		idtT := engine.Scale(tp, engine.L1(tp, back.Forward(tp, real), real), float32(lambda*cfg.LambdaIdentity))
-		loss = engine.Add(tp, loss, idtT)
-		idt = idtT.Item()
+		if identityTerms >= 1 {
+			idtT := engine.Scale(tp, engine.L1(tp, back.Forward(tp, real), real), float32(lambda*cfg.LambdaIdentity))
+			loss = engine.Add(tp, loss, idtT)
+			idt = idtT.Item()
+		}
+		if identityTerms == 2 {
+			idtT := engine.Scale(tp, engine.L1(tp, there.Forward(tp, otherReal), otherReal), float32(otherLambda*cfg.LambdaIdentity))
+			loss = engine.Add(tp, loss, idtT)
+			otherIdt = idtT.Item()
+		}
+		computed = identityTerms
 	}
 	t.OptG.ZeroGrad()
 	tp.Backward(loss)
@@ -341,19 +392,21 @@ func (s *SplitTrainer) GeneratorBackward() (fake *engine.Tensor, gmsg []float32,
 	tail := s.msg[n:]
 	clear(tail)
 	// GA, GB, CycleA, CycleB, IdtA, IdtB: half 0 has GA, CycleA and IdtB
-	// (G_B(A) against A), half 1 GB, CycleB and IdtA (G_A(B) against B).
+	// (G_B(A) against A), half 1 GB, CycleB and IdtA (G_A(B) against B),
+	// and either may have the other's identity term.
 	if s.half == 0 {
-		tail[0], tail[2], tail[5] = adv.Item(), cyc.Item(), idt
+		tail[0], tail[2], tail[5], tail[4] = adv.Item(), cyc.Item(), idt, otherIdt
 		t.last.RealA, t.last.FakeB, t.last.RecA = real, fake, rec
 	} else {
-		tail[1], tail[3], tail[4] = adv.Item(), cyc.Item(), idt
+		tail[1], tail[3], tail[4], tail[5] = adv.Item(), cyc.Item(), idt, otherIdt
 		t.last.RealB, t.last.FakeA, t.last.RecB = real, fake, rec
 	}
+	tail[genLossTerms] = float32(computed)
 	l = termLosses(tail)
 	l.G = float64(loss.Item())
 	s.l = l
 	s.phase = phaseDiscriminator
-	return fake, s.msg[:n+genLossTerms], l, nil
+	return fake, s.msg[:n+genTail], l, nil
 }
 
 // DiscriminatorHalf runs this worker's discriminator on the other domain's
@@ -403,11 +456,11 @@ func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float3
 	s.optD.ZeroGrad()
 	tp.Backward(lossD)
 
-	tail := s.msg[len(s.msg)-msgTail:]
-	tail[genLossTerms] = lossD.Item()
-	tail[genLossTerms+1] = 0
+	tail := s.msg[len(s.msg)-SplitDiscriminatorFloats:]
+	tail[0] = lossD.Item()
+	tail[1] = 0
 	if finiteGrads(s.optD.Params) {
-		tail[genLossTerms+1] = 1
+		tail[1] = 1
 	}
 	l = s.l
 	if s.half == 0 {
@@ -465,6 +518,10 @@ func (s *SplitTrainer) FinishGenerators(otherG []float32) (Losses, error) {
 		return Losses{}, fmt.Errorf("split: generator message of %d values, want %d", len(otherG), want)
 	}
 	t := s.Trainer
+	n := len(otherG) - genTail
+	if own, other := s.msg[n+genLossTerms], otherG[n+genLossTerms]; t.Config.LambdaIdentity > 0 && own+other != 2 {
+		return Losses{}, fmt.Errorf("split: this worker computed %g identity terms and the other %g, want 2 in all", own, other)
+	}
 
 	// The generators' gradient: own (in the Grad buffers) + other's.
 	off := 0
@@ -486,7 +543,7 @@ func (s *SplitTrainer) FinishGenerators(otherG []float32) (Losses, error) {
 		g = g + terms[4] + terms[5]
 	}
 	l.G = float64(g)
-	ownD := float64(s.msg[off+genLossTerms])
+	ownD := float64(s.msg[len(s.msg)-SplitDiscriminatorFloats])
 	l.DA, l.DB = ownD, math.NaN()
 	if s.half == 1 {
 		l.DA, l.DB = math.NaN(), ownD
@@ -686,4 +743,85 @@ func paramCount(params []*engine.Tensor) int {
 		n += len(p.Data)
 	}
 	return n
+}
+
+// IdentityBalancer chooses, iteration by iteration, how many of the two
+// identity terms worker 0 computes (GeneratorBackwardSharing; worker 1
+// computes the rest), so that the worker on the faster core takes the
+// work the slower one would finish late. Two workers wait for each other
+// once per iteration, so an iteration takes as long as the slower one;
+// browser cores are seldom equal for long (another tab or program, a
+// performance and an efficiency core, a host's other tenants).
+//
+// It models each worker's iteration as a base plus its identity terms,
+// each costing about a quarter of its generator half (the cycle's two
+// generator passes, the discriminator's verdict and the identity term are
+// four passes of about the same cost), smooths base and cost over the
+// last iterations, and picks the count with the shortest slower worker,
+// changing only for a clear gain. The zero value starts with one term
+// each.
+type IdentityBalancer struct {
+	terms      int        // worker 0's count for the iteration Next returns it for
+	seen       bool       // base and cost hold a measurement
+	base, cost [2]float64 // smoothed, ms, per worker
+}
+
+// identityBalanceSmoothing weighs the newest iteration in the balancer's
+// running averages, and identityBalanceGain is the least predicted gain,
+// as a fraction of the slower worker's time, for which it moves an
+// identity term. Together: a core 30% slower for three iterations moves
+// a term; one iteration 40% slower, or a core 10% slower, does not, as a
+// move on noise would cost more than it gains.
+const (
+	identityBalanceSmoothing = 1.0 / 3
+	identityBalanceGain      = 0.05
+)
+
+// Terms is worker 0's count of identity terms for the next iteration: 1
+// until Next has seen one.
+func (b *IdentityBalancer) Terms() int {
+	if !b.seen {
+		return 1
+	}
+	return b.terms
+}
+
+// Next takes how long each worker computed in the last iteration (busy:
+// its generator and discriminator halves, ms) and how long its generator
+// half took (gen, ms, which holds its identity terms), with worker 0
+// computing Terms() identity terms then, and returns worker 0's count
+// for the next iteration.
+func (b *IdentityBalancer) Next(busy, gen [2]float64) int {
+	cur := b.Terms()
+	counts := [2]float64{float64(cur), float64(2 - cur)}
+	for w := range busy {
+		if !(busy[w] > 0) || !(gen[w] > 0) || gen[w] > busy[w] {
+			return cur // not a measurement
+		}
+	}
+	for w := range busy {
+		cost := gen[w] / (3 + counts[w])
+		base := busy[w] - counts[w]*cost
+		if !b.seen {
+			b.base[w], b.cost[w] = base, cost
+			continue
+		}
+		a := identityBalanceSmoothing
+		b.base[w] = a*base + (1-a)*b.base[w]
+		b.cost[w] = a*cost + (1-a)*b.cost[w]
+	}
+	b.seen, b.terms = true, cur
+	slower := func(t int) float64 {
+		return max(b.base[0]+float64(t)*b.cost[0], b.base[1]+float64(2-t)*b.cost[1])
+	}
+	best := cur
+	for t := 0; t <= 2; t++ {
+		if slower(t) < slower(best) {
+			best = t
+		}
+	}
+	if slower(best) < (1-identityBalanceGain)*slower(cur) {
+		b.terms = best
+	}
+	return b.terms
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -473,7 +474,7 @@ func TestSplitGradientsSumToSingle(t *testing.T) {
 			}
 		}
 	}
-	if m0[n+genLossTerms] != lossDA.Item() || m1[n+genLossTerms] != lossDB.Item() || m0[n+genLossTerms+1] != 1 || m1[n+genLossTerms+1] != 1 {
+	if m0[n+genTail] != lossDA.Item() || m1[n+genTail] != lossDB.Item() || m0[n+genTail+1] != 1 || m1[n+genTail+1] != 1 {
 		t.Fatal("the discriminator losses or finiteness in the messages differ from the single trainer's")
 	}
 	if got := SplitMessageFloats(cfg); got != len(m0) || got != len(m1) {
@@ -1033,3 +1034,193 @@ func TestSplitPendingDiscriminator(t *testing.T) {
 // sameLosses: equal bits, a NaN matching a NaN (fmt prints float64 values
 // exactly: the shortest decimal that reads back to the same bits).
 func sameLosses(a, b Losses) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
+
+// stepSharing is step with worker 0 computing terms0 of the iteration's
+// identity terms and worker 1 the rest.
+func (p splitPair) stepSharing(a, b *engine.Tensor, terms0 int) (l [2]Losses, err [2]error) {
+	real := [2]*engine.Tensor{a, b}
+	terms := [2]int{terms0, 2 - terms0}
+	for h, s := range p {
+		if err[h] = s.GeneratorForward(real[h]); err[h] != nil {
+			return l, err
+		}
+		if _, _, _, err[h] = s.GeneratorBackwardSharing(terms[h], real[1-h]); err[h] != nil {
+			return l, err
+		}
+	}
+	var msg [2][]float32
+	for h, s := range p {
+		if msg[h], _, err[h] = s.DiscriminatorHalf(real[1-h]); err[h] != nil {
+			return l, err
+		}
+	}
+	for h, s := range p {
+		l[h], err[h] = s.FinishStep(msg[1-h])
+	}
+	return l, err
+}
+
+// Either worker may compute either identity term, iteration by iteration:
+// from a common state the losses are the single trainer's bits and the
+// generators within rounding, and the replicas stay identical.
+func TestSplitIdentitySharing(t *testing.T) {
+	cfg := splitConfig()
+	for _, schedule := range [][]int{{2, 2, 2}, {0, 0, 0}, {2, 0, 1, 0, 2, 1}} {
+		t.Run(fmt.Sprint(schedule), func(t *testing.T) {
+			p := newSplitPair(t, cfg)
+			for it, terms0 := range schedule {
+				a, b := randomPair(300+uint64(it), cfg.CropSize)
+				synced, _, err := UnmarshalCheckpoint(p.checkpoint(t, 0, nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := synced.Step(a, b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l, errs := p.stepSharing(a, b, terms0)
+				if errs[0] != nil || errs[1] != nil {
+					t.Fatalf("iteration %d: %v / %v", it+1, errs[0], errs[1])
+				}
+				if l[0] != l[1] || l[0] != want {
+					t.Fatalf("iteration %d, worker 0 computing %d identity terms: losses %+v and %+v, single %+v: want equal bits",
+						it+1, terms0, l[0], l[1], want)
+				}
+				p.checkReplicas(t)
+				splitCheckOneStep(t, p, synced)
+			}
+		})
+	}
+}
+
+// Counts of identity terms that do not add up to two are refused before
+// anything changes.
+func TestSplitIdentitySharingMismatch(t *testing.T) {
+	cfg := splitConfig()
+	for _, terms := range [][2]int{{1, 2}, {0, 1}, {2, 2}} {
+		p := newSplitPair(t, cfg)
+		a, b := randomPair(5, cfg.CropSize)
+		real := [2]*engine.Tensor{a, b}
+		var msg [2][]float32
+		for h, s := range p {
+			if err := s.GeneratorForward(real[h]); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, _, err := s.GeneratorBackwardSharing(terms[h], real[1-h]); err != nil {
+				t.Fatal(err)
+			}
+			m, _, err := s.DiscriminatorHalf(real[1-h])
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg[h] = m
+		}
+		before := snapshot(p[0].Trainer)
+		if _, err := p[0].FinishStep(msg[1]); err == nil || errors.Is(err, ErrNonFinite) || !strings.Contains(err.Error(), "identity terms") {
+			t.Errorf("counts %v: FinishStep: %v, want a refusal naming the identity terms", terms, err)
+		}
+		after := snapshot(p[0].Trainer)
+		for k := range before {
+			if !equal(before[k], after[k]) {
+				t.Fatalf("counts %v: the refused message changed tensor %d", terms, k)
+			}
+		}
+	}
+	s := newSplitPair(t, cfg)[0]
+	a, _ := randomPair(5, cfg.CropSize)
+	if err := s.GeneratorForward(a); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		terms int
+		other *engine.Tensor
+	}{{3, a}, {-1, a}, {2, nil}, {2, engine.New(1, 3, 8, 8)}} {
+		if _, _, _, err := s.GeneratorBackwardSharing(c.terms, c.other); err == nil {
+			t.Errorf("GeneratorBackwardSharing(%d, %v) was accepted", c.terms, c.other)
+		}
+	}
+}
+
+// The balancer against a model of two workers: each iteration's generator
+// half is three passes of 55 ms plus 55 ms per identity term, the rest of
+// its work 180 ms, all scaled by its core's slowness; the iteration takes
+// as long as the slower worker.
+func TestIdentityBalancer(t *testing.T) {
+	const pass, rest = 55.0, 180.0
+	work := func(slow float64, terms int) (busy, gen float64) {
+		gen = slow * (3*pass + float64(terms)*pass)
+		return gen + slow*rest, gen
+	}
+	for _, c := range []struct {
+		name string
+		slow func(it int) [2]float64 // each worker's slowness in iteration it
+		want func(it int) int        // worker 0's terms in iteration it (-1: any)
+	}{
+		{"equal cores keep one term each",
+			func(int) [2]float64 { return [2]float64{1, 1} },
+			func(int) int { return 1 }},
+		{"a core 10% slower is not worth a move",
+			func(int) [2]float64 { return [2]float64{1, 1.1} },
+			func(int) int { return 1 }},
+		{"one slow iteration is not worth a move",
+			func(it int) [2]float64 {
+				if it == 5 {
+					return [2]float64{1, 1.4}
+				}
+				return [2]float64{1, 1}
+			},
+			func(int) int { return 1 }},
+		{"worker 1 slowed by 30% hands its term to worker 0 and takes it back after",
+			func(it int) [2]float64 {
+				if it >= 5 && it < 20 {
+					return [2]float64{1, 1.3}
+				}
+				return [2]float64{1, 1}
+			},
+			func(it int) int {
+				switch {
+				case it >= 9 && it < 20:
+					return 2
+				case it < 6 || it >= 25:
+					return 1
+				}
+				return -1
+			}},
+		{"worker 0 on a core half as fast does neither",
+			func(int) [2]float64 { return [2]float64{2, 1} },
+			func(it int) int {
+				if it >= 3 {
+					return 0
+				}
+				return -1
+			}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b IdentityBalancer
+			var total, fixed float64
+			for it := 0; it < 30; it++ {
+				terms, slow := b.Terms(), c.slow(it)
+				if want := c.want(it); want >= 0 && terms != want {
+					t.Fatalf("iteration %d: worker 0 computes %d identity terms, want %d", it, terms, want)
+				}
+				b0, g0 := work(slow[0], terms)
+				b1, g1 := work(slow[1], 2-terms)
+				total += max(b0, b1)
+				f0, _ := work(slow[0], 1)
+				f1, _ := work(slow[1], 1)
+				fixed += max(f0, f1)
+				b.Next([2]float64{b0, b1}, [2]float64{g0, g1})
+			}
+			if total > fixed*1.0001 {
+				t.Errorf("balanced: %.0f ms in all; one term each: %.0f ms", total, fixed)
+			}
+			t.Logf("balanced: %.0f ms in all; one term each: %.0f ms", total, fixed)
+		})
+	}
+	var b IdentityBalancer
+	for _, m := range [][2][2]float64{{{0, 400}, {0, 200}}, {{400, 400}, {500, 200}}, {{math.NaN(), 400}, {200, 200}}} {
+		if got := b.Next(m[0], m[1]); got != 1 {
+			t.Errorf("Next(%v, %v) = %d on no real measurement, want 1", m[0], m[1], got)
+		}
+	}
+}
