@@ -128,7 +128,8 @@ func benchTrain(b *testing.B, size, ngf, blocks, workers, warm, timed int) {
 // before and after them (see splitTiming): ms-gen, ms-disc, ms-finish and
 // ms-exchange (ms-copy + ms-wait, and the wait split into ms-wait-peer-busy
 // and ms-wait-delivery) on the engine worker; ms-peer-gen and ms-peer-disc
-// on the peer.
+// on the peer; frac-moved, the share of iterations in which one worker
+// computed both identity terms (cyclegan.IdentityBalancer).
 func reportSplitTiming(b *testing.B, before, after js.Value) {
 	if before.Type() != js.TypeObject || after.Type() != js.TypeObject {
 		b.Fatal("a two-worker run's progress has no split timing")
@@ -140,7 +141,7 @@ func reportSplitTiming(b *testing.B, before, after js.Value) {
 	for _, f := range []struct{ field, unit string }{
 		{"gen", "ms-gen"}, {"disc", "ms-disc"}, {"finish", "ms-finish"}, {"exchange", "ms-exchange"},
 		{"copy", "ms-copy"}, {"wait", "ms-wait"}, {"peerBusy", "ms-wait-peer-busy"}, {"delivery", "ms-wait-delivery"},
-		{"peerGen", "ms-peer-gen"}, {"peerDisc", "ms-peer-disc"},
+		{"peerGen", "ms-peer-gen"}, {"peerDisc", "ms-peer-disc"}, {"moved", "frac-moved"},
 	} {
 		b.ReportMetric((after.Get(f.field).Float()-before.Get(f.field).Float())/float64(steps), f.unit)
 	}

@@ -27,7 +27,7 @@ import (
 // half 0 (A → B → A, D_A) and the peer as half 1 (B → A → B, D_B):
 //
 //	engine worker, iteration k                 peer, on each message in turn
-//	splitGen {a, b} ─────────────────────────▶ splitGen: GeneratorHalf(B),
+//	splitGen {a, b, identity} ───────────────▶ splitGen: GeneratorHalf(B),
 //	GeneratorForward(A)                          ◀ splitMsg {msg, fake_A, rec_B},
 //	◀ splitDisc of k−1; FinishDiscriminator      DiscriminatorHalf(A),
 //	GeneratorBackward; splitMsg {msg} ▶          ◀ splitDisc {msg}
@@ -44,6 +44,12 @@ import (
 // time to catch up. Its one cost: the engine worker learns the peer's
 // discriminator loss one iteration late, so its losses report D_B of the
 // previous iteration (see splitCoordinator.Step).
+//
+// A core that stays slower for a while (another tab, an efficiency core)
+// would hold both workers to its pace. So the engine worker also tells the
+// peer in splitGen how many identity terms to compute: the worker on the
+// faster core takes both when that shortens the iteration
+// (cyclegan.IdentityBalancer, from both workers' timings).
 //
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
@@ -63,8 +69,10 @@ const (
 	// ← splitReady {}.
 	splitInit  = "splitInit"
 	splitReady = "splitReady"
-	// splitGen → {a: ArrayBuffer, b: ArrayBuffer}: real A and real B,
-	// float32 [1, 3, S, S]; start the iteration.
+	// splitGen → {a: ArrayBuffer, b: ArrayBuffer, identity}: real A and
+	// real B, float32 [1, 3, S, S], and how many of the two identity terms
+	// the peer computes (cyclegan.SplitTrainer.GeneratorBackwardSharing;
+	// 1 if absent); start the iteration.
 	splitGen = "splitGen"
 	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, ms, postedAt]}:
 	// the generator part of cyclegan.SplitTrainer's message (the peer adds
@@ -295,6 +303,14 @@ type splitCoordinator struct {
 	lastStep           time.Duration
 	peerMemory         int // bytes, as the peer last reported
 	timing             splitTiming
+
+	// identity chooses who computes the identity terms; lastPeerDisc is
+	// the peer's latest discriminator half (ms), which arrives an
+	// iteration late. identityTerms, when set (tests), overrides it: the
+	// engine worker's count in an iteration.
+	identity      cyclegan.IdentityBalancer
+	lastPeerDisc  float64
+	identityTerms func(iteration int) int
 }
 
 // splitTiming adds up where the iterations of a two-worker run spend
@@ -316,13 +332,16 @@ type splitTiming struct {
 	PeerBusy, Delivery float64
 	// The peer's generator half and discriminator half, as it reports them.
 	PeerGen, PeerDisc float64
+	// Moved counts the iterations in which one worker computed both
+	// identity terms (cyclegan.IdentityBalancer).
+	Moved int
 }
 
 // js is the timing as MsgProgress carries it.
 func (t splitTiming) js() map[string]any {
 	return map[string]any{"steps": t.Steps, "gen": t.Gen, "disc": t.Disc, "finish": t.Finish,
 		"exchange": t.Copy + t.Wait, "copy": t.Copy, "wait": t.Wait, "peerBusy": t.PeerBusy, "delivery": t.Delivery,
-		"peerGen": t.PeerGen, "peerDisc": t.PeerDisc}
+		"peerGen": t.PeerGen, "peerDisc": t.PeerDisc, "moved": t.Moved}
 }
 
 func sinceMS(t time.Time) float64 { return toMS(time.Since(t)) }
@@ -415,9 +434,17 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		return m, err
 	}
 
+	// Who computes the identity terms (none without identity loss).
+	balance := c.split.Trainer.Config.LambdaIdentity > 0
+	terms := 1
+	if c.identityTerms != nil {
+		terms = c.identityTerms(c.split.Trainer.Iteration + 1)
+	} else if balance {
+		terms = c.identity.Terms()
+	}
 	copy(c.realB.Data, realB.Data)
 	a, b := buffers.float32sToJS(realA.Data), buffers.float32sToJS(realB.Data)
-	c.conn.send(splitGen, map[string]any{"a": a, "b": b}, a, b)
+	c.conn.send(splitGen, map[string]any{"a": a, "b": b, "identity": 2 - terms}, a, b)
 	copying += lap()
 
 	if err := c.split.GeneratorForward(realA); err != nil {
@@ -436,7 +463,7 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		errD = err
 		finish += lap()
 	}
-	_, gmsg, _, err := c.split.GeneratorBackward()
+	_, gmsg, _, err := c.split.GeneratorBackwardSharing(terms, c.realB)
 	gen += lap()
 	if err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
@@ -453,8 +480,10 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	c.conn.send(splitDisc, map[string]any{"msg": d}, d)
 
 	reply, err := wait(splitMsg)
+	peerGen := 0.0
 	if err == nil {
-		c.timing.PeerGen += reply.Get("ms").Float()
+		peerGen = reply.Get("ms").Float()
+		c.timing.PeerGen += peerGen
 		err = errors.Join(buffers.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
 			buffers.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
 			buffers.float32sFromJS(c.recB.Data, reply.Get("rec"), "rec B"))
@@ -478,6 +507,15 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	tm.Gen, tm.Disc, tm.Finish = tm.Gen+gen, tm.Disc+disc, tm.Finish+finish
 	tm.Copy, tm.Wait = tm.Copy+copying, tm.Wait+waiting
 	tm.PeerBusy, tm.Delivery = tm.PeerBusy+peerBusy, tm.Delivery+max(waiting-peerBusy, 0)
+	if terms != 1 {
+		tm.Moved++
+	}
+	// The peer's busy time: this iteration's generator half and the last
+	// one's discriminator half (this one's is still on its way; none
+	// before the second iteration).
+	if balance && c.lastPeerDisc > 0 {
+		c.identity.Next([2]float64{gen + disc, peerGen + c.lastPeerDisc}, [2]float64{gen, peerGen})
+	}
 	return l, errors.Join(errD, errG)
 }
 
@@ -485,7 +523,8 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 // iteration (m, a splitDisc) and takes this worker's discriminator step,
 // or discards it. The peer's loss (D_B) goes to the next Step's losses.
 func (c *splitCoordinator) finishDiscriminator(m js.Value) error {
-	c.timing.PeerDisc += m.Get("ms").Float()
+	c.lastPeerDisc = m.Get("ms").Float()
+	c.timing.PeerDisc += c.lastPeerDisc
 	if err := c.conn.buffers.float32sFromJS(c.otherD[:], m.Get("msg"), "discriminator message"); err != nil {
 		return err
 	}
@@ -680,11 +719,15 @@ func (p *peer) halves(m js.Value) error {
 		in.float32sFromJS(p.realB.Data, m.Get("b"), "real B")); err != nil {
 		return err
 	}
+	terms := 1
+	if n := m.Get("identity"); n.Type() == js.TypeNumber {
+		terms = n.Int()
+	}
 	t0 := time.Now()
 	if err := p.split.GeneratorForward(p.realB); err != nil {
 		return err
 	}
-	fake, gmsg, _, err := p.split.GeneratorBackward()
+	fake, gmsg, _, err := p.split.GeneratorBackwardSharing(terms, p.realA)
 	if err != nil {
 		return err
 	}

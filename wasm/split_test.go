@@ -50,14 +50,18 @@ func splitSettings(workers int) map[string]any {
 }
 
 // trainLosses trains the demo run of settings on h and returns the losses
-// of every iteration.
-func trainLosses(t *testing.T, h *harness, settings map[string]any) []cyclegan.Losses {
+// of every iteration; before (if not nil) sees the worker before each
+// step.
+func trainLosses(t *testing.T, h *harness, settings map[string]any, before func(*worker)) []cyclegan.Losses {
 	t.Helper()
 	m := h.mark()
 	h.send(MsgDemo, nil)
 	h.send(MsgStart, map[string]any{"config": settings})
 	var out []cyclegan.Losses
 	for h.w.training() {
+		if before != nil {
+			before(h.w)
+		}
 		h.w.step()
 		out = append(out, h.w.losses)
 	}
@@ -73,19 +77,39 @@ func trainLosses(t *testing.T, h *harness, settings map[string]any) []cyclegan.L
 // TestSplitWorkersMatchOne: two workers train the same run as one, loss
 // for loss, up to the order of float32 summation of the generators'
 // gradients (the peer's discriminator loss, D_B, a step late: it comes in
-// during the next iteration); the previews come from both; a checkpoint of
-// the two-worker run (with the peer's pool and discriminator) is the
-// one-worker run's up to that rounding.
+// during the next iteration), whichever worker computes the identity
+// terms; the previews come from both; a checkpoint of the two-worker run
+// (with the peer's pool and discriminator) is the one-worker run's up to
+// that rounding.
 func TestSplitWorkersMatchOne(t *testing.T) {
 	one := newHarness(t, nil)
-	lossesOne := trainLosses(t, one, splitSettings(1))
+	lossesOne := trainLosses(t, one, splitSettings(1), nil)
+	for _, c := range []struct {
+		name  string
+		terms func(iteration int) int // the engine worker's identity terms
+	}{
+		{"balanced by timing", nil},
+		{"moved both ways", func(it int) int { return []int{2, 0, 1}[it%3] }},
+	} {
+		t.Run(c.name, func(t *testing.T) { testSplitMatchesOne(t, one, lossesOne, c.terms) })
+	}
+}
 
+func testSplitMatchesOne(t *testing.T, one *harness, lossesOne []cyclegan.Losses, terms func(int) int) {
 	two := newHarness(t, nil)
 	p := inProcessPeer(t, two)
 	m := two.mark()
-	lossesTwo := trainLosses(t, two, splitSettings(0))
+	lossesTwo := trainLosses(t, two, splitSettings(0), func(w *worker) {
+		if w.split != nil {
+			w.split.identityTerms = terms
+		}
+	})
 	if two.w.split == nil || p.split == nil {
 		t.Fatal("the run did not use the peer")
+	}
+	// The first step starts the two-worker run, with one term each.
+	if moved := two.w.split.timing.Moved; terms != nil && moved != 7 {
+		t.Fatalf("the identity terms moved in %d of 12 iterations, want 7", moved)
 	}
 	if n := two.last(m, MsgProgress).Get("workers").Int(); n != 2 {
 		t.Fatalf("progress reports %d workers", n)
@@ -187,7 +211,7 @@ func TestSplitWorkersMatchOne(t *testing.T) {
 func TestSplitOneWorkerSetting(t *testing.T) {
 	h := newHarness(t, nil)
 	p := inProcessPeer(t, h)
-	trainLosses(t, h, splitSettings(1))
+	trainLosses(t, h, splitSettings(1), nil)
 	if h.w.split != nil || p.split != nil {
 		t.Fatal("workers = 1 used the peer")
 	}

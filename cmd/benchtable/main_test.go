@@ -52,7 +52,7 @@ func TestReport(t *testing.T) {
 		"BenchmarkBrowserKernel_1worker 1 1 ns/op 25 GFLOP/s 25 GFLOP/s-total",
 		"BenchmarkBrowserKernel_2workers 1 1 ns/op 20 GFLOP/s 40 GFLOP/s-total",
 		"BenchmarkBrowserTrain_M_1worker 1 1 ns/op 700 MB-engine 8.0 s/iter",
-		"BenchmarkBrowserTrain_M_2workers 1 1 ns/op 720 MB-engine 730 MB-peer 5.0 s/iter 3000 ms-gen 800 ms-disc 60 ms-finish 140 ms-exchange 15 ms-copy 125 ms-wait 110 ms-wait-peer-busy 15 ms-wait-delivery 3100 ms-peer-gen 790 ms-peer-disc",
+		"BenchmarkBrowserTrain_M_2workers 1 1 ns/op 720 MB-engine 730 MB-peer 5.0 s/iter 3000 ms-gen 800 ms-disc 60 ms-finish 140 ms-exchange 15 ms-copy 125 ms-wait 110 ms-wait-peer-busy 15 ms-wait-delivery 3100 ms-peer-gen 790 ms-peer-disc 0.25 frac-moved",
 		"BenchmarkBrowserTrain_M_1worker_busy 1 1 ns/op 9.0 s/iter",
 		"BenchmarkBrowserFrame_M_128px_1worker 1 1 ns/op 3.5 frames/s 120 ms-engine",
 		"BenchmarkBrowserFrame_M_128px_2workers 1 1 ns/op 6.5 frames/s 125 ms-engine",
@@ -79,7 +79,7 @@ func TestReport(t *testing.T) {
 		"| S | 2.200 | 2.700 | 1.100 | 2.00× | 1.82×, 2.44×, 7.50× | 2.45× | 2.18×, 3.33×, 2.25× |", // rounds pair in order
 		"| M | 8.000 | 9.000 | 5.000 | 1.60× | 1.60× | 1.80× | – |",                                 // one busy run: no rounds
 		"| 22.5 GFLOP/s | 19.5 GFLOP/s | 39.0 GFLOP/s | 1.73× | 1.90×, 1.60× |",
-		"| M | 3000 | 800 | 60 | 15 | 125 | 110.0 | 15.0 | 3100 | 790 |",
+		"| M | 3000 | 800 | 60 | 15 | 125 | 110.0 | 15.0 | 3100 | 790 | 25% |",
 		"| M | 6.000 | 5.600 | 3.000 | 2.00× |",
 		"| S | – | – | – | – |",
 		"**6.5 frames/s** with 2 workers,\n3.5 with 1; each frame takes the engine 120 ms.",

@@ -214,14 +214,17 @@ func report(w io.Writer, dir string) error {
 	p("iteration's first two generator passes: `cyclegan/split.go`), so what is left of the\n")
 	p("wait is the slower worker's lag. It is split by the time the peer posted each message\n")
 	p("(both workers read the browser's wall clock): before it, the peer was still computing;\n")
-	p("after it, the message was on its way and Go waking up.\n\n")
-	p("| preset | engine: generator half | engine: discriminator half | engine: Adam steps | engine: copying messages | engine: waiting | of which the peer still computing | of which delivery | peer: generator half | peer: discriminator half |\n")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("after it, the message was on its way and Go waking up. When one core stays slower\n")
+	p("for a few iterations, the worker on the other takes both identity terms\n")
+	p("(`cyclegan.IdentityBalancer`); the last column is the share of iterations in which\n")
+	p("one did.\n\n")
+	p("| preset | engine: generator half | engine: discriminator half | engine: Adam steps | engine: copying messages | engine: waiting | of which the peer still computing | of which delivery | peer: generator half | peer: discriminator half | identity terms moved |\n")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, pr := range presets {
 		g := func(unit string) string { return cell(browser.get(pr.browser2, unit), "%.0f") }
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-copy"), g("ms-wait"),
+		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", pr.name, g("ms-gen"), g("ms-disc"), g("ms-finish"), g("ms-copy"), g("ms-wait"),
 			cell(browser.get(pr.browser2, "ms-wait-peer-busy"), "%.1f"), cell(browser.get(pr.browser2, "ms-wait-delivery"), "%.1f"),
-			g("ms-peer-gen"), g("ms-peer-disc"))
+			g("ms-peer-gen"), g("ms-peer-disc"), cell(100*browser.get(pr.browser2, "frac-moved"), "%.0f%%"))
 	}
 	p("\n")
 
