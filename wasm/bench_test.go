@@ -178,9 +178,9 @@ func benchTrainBusy(b *testing.B, size, ngf, blocks, warm, timed int) {
 // and M's architecture at 64 and 256 px for the scaling with image size.
 // (Benchmarks run in the order of this file: make bench's rounds run S on
 // one worker, on one beside a busy core, and on two, one after the other.)
-func BenchmarkBrowserTrain_S_1worker(b *testing.B)       { benchTrain(b, 64, 16, 3, 1, 3, 20) }
-func BenchmarkBrowserTrain_S_1worker_busy(b *testing.B)  { benchTrainBusy(b, 64, 16, 3, 3, 20) }
-func BenchmarkBrowserTrain_S_2workers(b *testing.B)      { benchTrain(b, 64, 16, 3, 2, 3, 20) }
+func BenchmarkBrowserTrain_S_1worker(b *testing.B)       { benchTrain(b, 64, 16, 3, 1, 3, 40) }
+func BenchmarkBrowserTrain_S_1worker_busy(b *testing.B)  { benchTrainBusy(b, 64, 16, 3, 3, 40) }
+func BenchmarkBrowserTrain_S_2workers(b *testing.B)      { benchTrain(b, 64, 16, 3, 2, 3, 40) }
 func BenchmarkBrowserTrain_M_1worker(b *testing.B)       { benchTrain(b, 128, 32, 6, 1, 2, 8) }
 func BenchmarkBrowserTrain_M_2workers(b *testing.B)      { benchTrain(b, 128, 32, 6, 2, 2, 8) }
 func BenchmarkBrowserTrain_M_1worker_busy(b *testing.B)  { benchTrainBusy(b, 128, 32, 6, 2, 8) }

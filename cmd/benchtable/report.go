@@ -135,7 +135,7 @@ func report(w io.Writer, dir string) error {
 	p("`cyclegan/bench_test.go`, random images, both cores); *PyTorch* is the reference\n")
 	p("implementation's iteration in Debian's PyTorch with 2 threads\n")
 	p("(`cmd/cyclegan/testdata/pytorch_speed.py`, random images). Seconds per iteration are\n")
-	p("medians over the runs; each browser run times 8–20 consecutive iterations after a\n")
+	p("medians over the runs; each browser run times 8–40 consecutive iterations after a\n")
 	p("warm-up, and the runs of S and M on one and two workers go round by round (S 1, S 1\n")
 	p("beside a busy core, S 2, M 1, M 2, the kernel on 1 and 2 workers; %d rounds), so that\n"+
 		"a slow spell of this shared machine falls on all of them.\n\n", len(browser.m["BrowserTrain_S_1worker"]["s/iter"]))
