@@ -1060,6 +1060,14 @@ func (p splitPair) stepSharing(a, b *engine.Tensor, terms0 int) (l [2]Losses, er
 	return l, err
 }
 
+// mustStepSharing is stepSharing for an iteration that must succeed.
+func (p splitPair) mustStepSharing(t testing.TB, a, b *engine.Tensor, terms0 int) {
+	t.Helper()
+	if _, err := p.stepSharing(a, b, terms0); err[0] != nil || err[1] != nil {
+		t.Fatalf("split step %d: %v / %v", p[0].Trainer.Iteration, err[0], err[1])
+	}
+}
+
 // Either worker may compute either identity term, iteration by iteration:
 // from a common state the losses are the single trainer's bits and the
 // generators within rounding, and the replicas stay identical.
@@ -1222,5 +1230,26 @@ func TestIdentityBalancer(t *testing.T) {
 		if got := b.Next(m[0], m[1]); got != 1 {
 			t.Errorf("Next(%v, %v) = %d on no real measurement, want 1", m[0], m[1], got)
 		}
+	}
+}
+
+// Moving the identity terms back and forth allocates nothing once each
+// worker has computed zero, one and two of them: the tape reuses what the
+// longest iteration needed.
+func TestSplitIdentitySharingAllocatesNothing(t *testing.T) {
+	cfg := splitConfig()
+	p := newSplitPair(t, cfg)
+	a, b := randomPair(11, cfg.CropSize)
+	schedule := []int{2, 0, 1}
+	for i := 0; i < 2*len(schedule); i++ {
+		p.mustStepSharing(t, a, b, schedule[i%len(schedule)])
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(9, func() {
+		p.mustStepSharing(t, a, b, schedule[i%len(schedule)])
+		i++
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per iteration with the identity terms moving", allocs)
 	}
 }
