@@ -77,9 +77,21 @@ func newSplitPair(t testing.TB, cfg Config) splitPair {
 // step runs one iteration, passing each worker's message to the other as
 // the browser glue would.
 func (p splitPair) step(a, b *engine.Tensor) (l [2]Losses, err [2]error) {
+	return p.stepSharing(a, b, 1)
+}
+
+// stepSharing is step with worker 0 computing terms0 of the iteration's
+// identity terms and worker 1 the rest (one each: GeneratorHalf).
+func (p splitPair) stepSharing(a, b *engine.Tensor, terms0 int) (l [2]Losses, err [2]error) {
 	real := [2]*engine.Tensor{a, b}
+	terms := [2]int{terms0, 2 - terms0}
 	for h, s := range p {
-		if _, _, err[h] = s.GeneratorHalf(real[h]); err[h] != nil {
+		if terms0 == 1 {
+			_, _, err[h] = s.GeneratorHalf(real[h])
+		} else if err[h] = s.GeneratorForward(real[h]); err[h] == nil {
+			_, _, _, err[h] = s.GeneratorBackwardSharing(terms[h], real[1-h])
+		}
+		if err[h] != nil {
 			return l, err
 		}
 	}
@@ -1034,31 +1046,6 @@ func TestSplitPendingDiscriminator(t *testing.T) {
 // sameLosses: equal bits, a NaN matching a NaN (fmt prints float64 values
 // exactly: the shortest decimal that reads back to the same bits).
 func sameLosses(a, b Losses) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
-
-// stepSharing is step with worker 0 computing terms0 of the iteration's
-// identity terms and worker 1 the rest.
-func (p splitPair) stepSharing(a, b *engine.Tensor, terms0 int) (l [2]Losses, err [2]error) {
-	real := [2]*engine.Tensor{a, b}
-	terms := [2]int{terms0, 2 - terms0}
-	for h, s := range p {
-		if err[h] = s.GeneratorForward(real[h]); err[h] != nil {
-			return l, err
-		}
-		if _, _, _, err[h] = s.GeneratorBackwardSharing(terms[h], real[1-h]); err[h] != nil {
-			return l, err
-		}
-	}
-	var msg [2][]float32
-	for h, s := range p {
-		if msg[h], _, err[h] = s.DiscriminatorHalf(real[1-h]); err[h] != nil {
-			return l, err
-		}
-	}
-	for h, s := range p {
-		l[h], err[h] = s.FinishStep(msg[1-h])
-	}
-	return l, err
-}
 
 // mustStepSharing is stepSharing for an iteration that must succeed.
 func (p splitPair) mustStepSharing(t testing.TB, a, b *engine.Tensor, terms0 int) {
