@@ -369,18 +369,19 @@ func (s *SplitTrainer) GeneratorBackwardSharing(identityTerms int, otherReal *en
 	loss := engine.Add(tp, adv, cyc)
 	// This half's identity term goes through the way back (the generator
 	// into its own domain), the other half's through the way there.
+	identity := func(g *Generator, img *engine.Tensor, lambda float64) float32 {
+		term := engine.Scale(tp, engine.L1(tp, g.Forward(tp, img), img), float32(lambda*cfg.LambdaIdentity))
+		loss = engine.Add(tp, loss, term)
+		return term.Item()
+	}
 	var idt, otherIdt float32
 	computed := 0
 	if cfg.LambdaIdentity > 0 {
 		if identityTerms >= 1 {
-			idtT := engine.Scale(tp, engine.L1(tp, back.Forward(tp, real), real), float32(lambda*cfg.LambdaIdentity))
-			loss = engine.Add(tp, loss, idtT)
-			idt = idtT.Item()
+			idt = identity(back, real, lambda)
 		}
 		if identityTerms == 2 {
-			idtT := engine.Scale(tp, engine.L1(tp, there.Forward(tp, otherReal), otherReal), float32(otherLambda*cfg.LambdaIdentity))
-			loss = engine.Add(tp, loss, idtT)
-			otherIdt = idtT.Item()
+			otherIdt = identity(there, otherReal, otherLambda)
 		}
 		computed = identityTerms
 	}
