@@ -27,7 +27,10 @@ import (
 //
 // and in __metadata__: format, format_version, config (JSON), iteration,
 // bad_steps, optimizer_G.step, optimizer_D.step, pool_rng (the PCG state,
-// base64), plus whatever the caller adds (the data pipeline's state).
+// base64), plus whatever the caller adds (the data pipeline's state). An
+// optimiser's step is its first network's Adam step count; a later network
+// whose count differs (D_B after a discarded step of D_A's or its own) has
+// its own key, optimizer_D.step.D_B.
 const (
 	CheckpointFormat  = "cyclegan-wasm/checkpoint"
 	CheckpointVersion = 1
@@ -47,7 +50,8 @@ var (
 
 // reservedMetadata are the metadata keys the checkpoint itself uses.
 var reservedMetadata = []string{"format", "format_version", "config", "iteration", "bad_steps",
-	"optimizer_G.step", "optimizer_D.step", "pool_rng"}
+	"optimizer_G.step", "optimizer_D.step", "pool_rng",
+	"optimizer_G.step.G_A", "optimizer_G.step.G_B", "optimizer_D.step.D_A", "optimizer_D.step.D_B"}
 
 // MarshalCheckpoint encodes everything needed to resume t exactly: weights,
 // Adam moments and step counts, pools, the pool random state, the iteration
@@ -67,18 +71,22 @@ func MarshalCheckpoint(t *Trainer, extra map[string]string) ([]byte, error) {
 		nets []NamedNetwork
 	}{{"optimizer_G", t.OptG, t.Networks()[:2]}, {"optimizer_D", t.OptD, t.Networks()[2:]}} {
 		i := 0
+		meta[o.name+".step"] = strconv.FormatInt(o.opt.Steps[0], 10)
 		for _, n := range o.nets {
+			first := i
 			for _, p := range n.Net.Parameters() {
 				key := n.Name + "." + p.Name
 				tensors[o.name+".exp_avg."+key] = f32(p.Tensor.Shape, o.opt.M[i])
 				tensors[o.name+".exp_avg_sq."+key] = f32(p.Tensor.Shape, o.opt.V[i])
-				if o.opt.Steps[i] != o.opt.Steps[0] {
-					return nil, fmt.Errorf("checkpoint: %s: parameters at different steps", o.name)
+				if o.opt.Steps[i] != o.opt.Steps[first] {
+					return nil, fmt.Errorf("checkpoint: %s: parameters of %s at different steps", o.name, n.Name)
 				}
 				i++
 			}
+			if o.opt.Steps[first] != o.opt.Steps[0] {
+				meta[o.name+".step."+n.Name] = strconv.FormatInt(o.opt.Steps[first], 10)
+			}
 		}
-		meta[o.name+".step"] = strconv.FormatInt(o.opt.Steps[0], 10)
 	}
 	for _, pool := range []struct {
 		name string
@@ -190,6 +198,12 @@ func UnmarshalCheckpoint(b []byte) (*Trainer, map[string]string, error) {
 		}
 		i := 0
 		for _, n := range o.nets {
+			steps := steps
+			if v, ok := meta[o.name+".step."+n.Name]; ok {
+				if steps, err = strconv.ParseInt(v, 10, 64); err != nil || steps < 0 {
+					return nil, nil, fmt.Errorf("checkpoint: %s.step.%s %q: %w", o.name, n.Name, v, ErrNotCheckpoint)
+				}
+			}
 			for _, p := range n.Net.Parameters() {
 				key := n.Name + "." + p.Name
 				for _, e := range []error{

@@ -41,21 +41,24 @@ import (
 // other to finish all of its work. The generator part (gradient and
 // generator terms) is ready after the generator half, and the other worker
 // needs it only after its discriminator half. The discriminator part (loss
-// and finiteness) is ready after the discriminator half, and the other
-// worker needs it only for its discriminator's step, which can wait until
-// the next iteration's first two generator passes are done: those use no
-// discriminator. In finer steps, each worker runs
+// and finiteness) is ready after the discriminator half, but only reports:
+// each worker takes its own discriminator's step on its own gradient, as
+// soon as the generators' step is in (a discriminator whose loss or
+// gradient is not finite is discarded alone, as in Trainer.Step), and the
+// other's part only completes the losses and the count of bad steps. So it
+// can wait until the other worker's next generator part arrives. In finer
+// steps, each worker runs
 //
 //	GeneratorForward     fake and rec of iteration k
-//	FinishDiscriminator  (the other's discriminator part of k−1)
 //	GeneratorBackward    → generator part of k
 //	DiscriminatorHalf    → discriminator part of k
+//	FinishDiscriminator  (the other's discriminator part of k−1)
 //	FinishGenerators     (the other's generator part of k)
 //
 // and each wait has a stretch of work in front of it, a discriminator
-// half or two generator passes, to absorb the two workers' differences in
-// speed from one iteration to the next. GeneratorHalf, DiscriminatorHalf
-// and FinishStep run the same iteration in one piece.
+// half or a whole generator half, to absorb the two workers' differences
+// in speed from one iteration to the next. GeneratorHalf,
+// DiscriminatorHalf and FinishStep run the same iteration in one piece.
 //
 // The generator objective is the sum of the two halves' terms, so the sum of
 // the two halves' gradients is its gradient; float32 addition is
@@ -90,8 +93,8 @@ import (
 // for those the other worker computed), the number of identity terms this
 // worker computed, then this worker's discriminator loss and 1 if its
 // discriminator's gradient is finite (0 if not). The losses ride along
-// so that both workers see the same complete Losses and make the same
-// decision about non-finite steps from the same values. A non-finite
+// so that both workers see the same complete Losses and count bad steps
+// alike, from the same values. A non-finite
 // generator objective discards the whole iteration, as Trainer.Step does
 // before it touches the pools, so DiscriminatorHalf's pool query is undone
 // then.
@@ -139,8 +142,13 @@ type SplitTrainer struct {
 	msg             []float32      // this half's message
 	l               Losses         // this half's losses so far
 	// pendingD: FinishGenerators is done and FinishDiscriminator due;
-	// discarded: FinishGenerators discarded the iteration.
-	pendingD, discarded bool
+	// discarded: FinishGenerators discarded the iteration; ownStepped:
+	// it took this worker's discriminator's step. pendingIt and pendingL
+	// are that iteration's number and losses (the next iteration may
+	// begin before FinishDiscriminator).
+	pendingD, discarded, ownStepped bool
+	pendingIt                       int
+	pendingL                        Losses
 
 	// What DiscriminatorHalf changed in the pools, to undo it when the
 	// generator step is discarded: the random state and fill count before,
@@ -189,7 +197,10 @@ func Split(t *Trainer, half int) (*SplitTrainer, error) {
 	s.ghostFill = len(other.Images)
 	other.Images = nil
 	s.msg = make([]float32, SplitMessageFloats(t.Config))
-	s.optD = discriminatorAdam(t, half)
+	s.optD = t.optDA
+	if half == 1 {
+		s.optD = t.optDB
+	}
 	return s, nil
 }
 
@@ -239,19 +250,6 @@ func (s *SplitTrainer) otherPool() *ImagePool {
 	return s.Trainer.PoolB
 }
 
-// discriminatorAdam is the part of t.OptD over the discriminator of half
-// (D_A for 0, D_B for 1): an Adam sharing its parameters, moments and
-// step counts. OptD runs over D_A's parameters, then D_B's.
-func discriminatorAdam(t *Trainer, half int) *engine.Adam {
-	d := t.OptD
-	lo, hi := 0, len(t.DA.Parameters())
-	if half == 1 {
-		lo, hi = hi, len(d.Params)
-	}
-	return &engine.Adam{LR: d.LR, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps,
-		Params: d.Params[lo:hi], M: d.M[lo:hi], V: d.V[lo:hi], Steps: d.Steps[lo:hi]}
-}
-
 func (s *SplitTrainer) checkPhase(want int) error {
 	if s.phase != want {
 		return fmt.Errorf("split: %s called when %s is due", phaseNames[want], phaseNames[s.phase])
@@ -274,10 +272,8 @@ func (s *SplitTrainer) GeneratorHalf(real *engine.Tensor) (fake *engine.Tensor, 
 }
 
 // GeneratorForward starts an iteration (see GeneratorHalf) with the two
-// generator passes of this half's cycle, fake = G(real) and rec = F(fake),
-// which need neither discriminator. So it may run while the previous
-// iteration's discriminator step waits for the other worker's message
-// (FinishDiscriminator).
+// generator passes of this half's cycle, fake = G(real) and rec = F(fake).
+// GeneratorBackward goes on from there.
 func (s *SplitTrainer) GeneratorForward(real *engine.Tensor) error {
 	if err := s.checkPhase(phaseGenerator); err != nil {
 		return err
@@ -306,9 +302,8 @@ func (s *SplitTrainer) generators() (there, back *Generator) {
 }
 
 // GeneratorBackward finishes what GeneratorForward started: the
-// discriminator's verdict on the fake (so the previous iteration's
-// discriminator step must be in: FinishDiscriminator), the cycle and
-// identity terms, and the backward pass. It returns the fake image, the
+// discriminator's verdict on the fake, the cycle and identity terms, and
+// the backward pass. It returns the fake image, the
 // generator part of this worker's message (SplitGeneratorFloats values:
 // the generators' gradient and this half's loss terms; valid until the
 // next GeneratorBackward) and this half's loss terms. It computes this
@@ -344,9 +339,6 @@ func (s *SplitTrainer) GeneratorBackwardSharing(identityTerms int, otherReal *en
 			return nil, nil, l, fmt.Errorf("split: other real image %v for the other identity term, want the shape of this worker's %v", otherReal, s.real)
 		}
 		otherReal = copyInto(&s.otherReal, otherReal)
-	}
-	if s.pendingD {
-		return nil, nil, l, fmt.Errorf("split: GeneratorBackward called before FinishDiscriminator of iteration %d", s.Trainer.Iteration)
 	}
 	t, cfg := s.Trainer, s.Trainer.Config
 	lr := t.LearningRate()
@@ -482,9 +474,9 @@ func (s *SplitTrainer) DiscriminatorHalf(otherReal *engine.Tensor) (msg []float3
 // As in Trainer.Step, if the generator objective or the summed gradient
 // is not finite the whole iteration is discarded (no weight, pool or
 // random state changes; the error wraps ErrNonFinite, or ErrDiverged after
-// MaxBadSteps in a row); if a discriminator loss or gradient is not finite
-// the discriminators' step alone is discarded. Both workers decide alike,
-// from the same values.
+// MaxBadSteps in a row); if a discriminator's loss or gradient is not
+// finite, that discriminator's step alone is discarded. Both workers
+// count the bad step alike, from the same values.
 func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
 	if s.pendingD {
 		return Losses{}, fmt.Errorf("split: FinishStep called when FinishDiscriminator is due")
@@ -506,12 +498,18 @@ func (s *SplitTrainer) FinishStep(other []float32) (Losses, error) {
 
 // FinishGenerators takes the generator part of the other worker's message
 // (what its GeneratorBackward returned) and takes the generators' Adam
-// step on the sum of both halves' gradients, or discards the whole
-// iteration as FinishStep describes. The discriminator step is then due:
-// FinishDiscriminator, with the other worker's discriminator part, before
-// the next GeneratorBackward (the next GeneratorForward may come first).
-// The losses it returns lack the other worker's discriminator loss (NaN).
+// step on the sum of both halves' gradients, then this worker's
+// discriminator's (unless its loss or gradient is not finite), or
+// discards the whole iteration, as FinishStep describes. The other
+// worker's discriminator part of the iteration is then due:
+// FinishDiscriminator, before the next FinishGenerators (the next
+// iteration's GeneratorForward, GeneratorBackward and DiscriminatorHalf
+// may come first). The losses it returns lack the other worker's
+// discriminator loss (NaN).
 func (s *SplitTrainer) FinishGenerators(otherG []float32) (Losses, error) {
+	if s.pendingD {
+		return Losses{}, fmt.Errorf("split: FinishGenerators called before FinishDiscriminator of iteration %d", s.pendingIt)
+	}
 	if err := s.checkPhase(phaseFinish); err != nil {
 		return Losses{}, err
 	}
@@ -550,56 +548,62 @@ func (s *SplitTrainer) FinishGenerators(otherG []float32) (Losses, error) {
 		l.DA, l.DB = math.NaN(), ownD
 	}
 	s.phase = phaseGenerator
-	s.pendingD, s.l = true, l
+	s.pendingD, s.pendingIt, s.pendingL = true, t.Iteration, l
+	s.l = l
 	if !finite(l.G) || !finiteGrads(t.OptG.Params) {
 		t.OptG.ZeroGrad()
 		s.optD.ZeroGrad()
-		s.discarded = true
+		s.discarded, s.ownStepped = true, false
 		if err := s.undoPools(); err != nil {
 			return l, err
 		}
-		return l, t.discard(fmt.Sprintf("generator objective %g", l.G))
+		return l, t.discardAt(t.Iteration, fmt.Sprintf("generator objective %g", l.G), "step")
 	}
 	s.discarded = false
 	t.OptG.Step()
+	// This worker's discriminator steps on its own loss and gradient, as
+	// in Trainer.Step (the last value of the message is its gradient's
+	// finiteness, as DiscriminatorHalf found it).
+	s.ownStepped = finite(ownD) && s.msg[len(s.msg)-1] == 1
+	if s.ownStepped {
+		s.optD.Step()
+	} else {
+		s.optD.ZeroGrad()
+	}
 	return l, nil
 }
 
 // FinishDiscriminator takes the discriminator part of the other worker's
 // message (the last SplitDiscriminatorFloats values of what its
 // DiscriminatorHalf returned) and ends the iteration FinishGenerators
-// began: this worker's discriminator's Adam step, unless the generator
-// step was discarded (then nothing more is discarded or counted) or a
-// discriminator loss or gradient is not finite (then the discriminator
-// step alone is discarded, on both workers). It returns the iteration's
-// complete losses.
+// took: the other discriminator's loss, and whether either
+// discriminator's step was discarded (a bad step, counted alike on both
+// workers; nothing more if the generator step was discarded). Each
+// worker has taken its own discriminator's step already: this changes
+// no weight. It returns the iteration's complete losses.
 func (s *SplitTrainer) FinishDiscriminator(otherD []float32) (Losses, error) {
 	if !s.pendingD {
-		return Losses{}, fmt.Errorf("split: FinishDiscriminator with no discriminator step due")
+		return Losses{}, fmt.Errorf("split: FinishDiscriminator with no discriminator part due")
 	}
 	if len(otherD) != SplitDiscriminatorFloats {
 		return Losses{}, fmt.Errorf("split: discriminator message of %d values, want %d", len(otherD), SplitDiscriminatorFloats)
 	}
-	tail := s.msg[len(s.msg)-SplitDiscriminatorFloats:]
-	ownFinite, otherFinite := tail[1] == 1, otherD[1] == 1
-	l := s.l
+	l := s.pendingL
 	if s.half == 0 {
 		l.DB = float64(otherD[0])
 	} else {
 		l.DA = float64(otherD[0])
 	}
-	s.pendingD, s.l = false, l
+	s.pendingD = false
 	if s.discarded {
 		return l, nil
 	}
-	t := s.Trainer
-	if !finite(l.DA) || !finite(l.DB) || !ownFinite || !otherFinite {
-		s.optD.ZeroGrad()
-		return l, t.discard(fmt.Sprintf("discriminator losses %g, %g", l.DA, l.DB))
+	otherStepped := otherD[1] == 1 && finite(float64(otherD[0]))
+	okA, okB := s.ownStepped, otherStepped
+	if s.half == 1 {
+		okA, okB = otherStepped, s.ownStepped
 	}
-	s.optD.Step()
-	t.BadSteps = 0
-	return l, nil
+	return l, s.Trainer.settleDiscriminators(s.pendingIt, okA, okB, l)
 }
 
 // PendingDiscriminator reports whether FinishDiscriminator is due.
@@ -635,7 +639,7 @@ func (s *SplitTrainer) replayOtherPool(n int) {
 // values (weights, then Adam's first and second moments, each in
 // state-dict order) and Adam's step count per parameter. Send them to the
 // other worker for its MarshalCheckpoint. Call it between iterations,
-// with no discriminator step due (PendingDiscriminator). They are valid
+// with no discriminator part due (PendingDiscriminator). They are valid
 // until the next step.
 func (s *SplitTrainer) OwnState() (pool []*engine.Tensor, d []float32, steps []int64) {
 	d = make([]float32, 0, SplitStateFloats(s.Trainer.Config))

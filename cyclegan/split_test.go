@@ -146,7 +146,7 @@ func (p splitPair) mustStep(t testing.TB, a, b *engine.Tensor) Losses {
 // checkReplicas fails unless the two workers hold bit-identical shared
 // state: the generators' weights, Adam moments and steps, counters, pool
 // random state, and each one's count of the other's pool equals the other's
-// pool; and each discriminator's Adam steps agree with the generators'.
+// pool; and each discriminator's parameters are all at one Adam step.
 func (p splitPair) checkReplicas(t *testing.T) {
 	t.Helper()
 	a, b := p[0].Trainer, p[1].Trainer
@@ -163,8 +163,12 @@ func (p splitPair) checkReplicas(t *testing.T) {
 			t.Fatalf("iteration %d: optimiser steps or rates differ", a.Iteration)
 		}
 	}
-	if p[0].optD.Steps[0] != p[1].optD.Steps[0] {
-		t.Fatalf("iteration %d: the discriminators took %d and %d steps", a.Iteration, p[0].optD.Steps[0], p[1].optD.Steps[0])
+	for h := range p {
+		for _, n := range p[h].optD.Steps {
+			if n != p[h].optD.Steps[0] {
+				t.Fatalf("iteration %d: worker %d's discriminator has parameters at steps %d and %d", a.Iteration, h, p[h].optD.Steps[0], n)
+			}
+		}
 	}
 	if a.Iteration != b.Iteration || a.BadSteps != b.BadSteps {
 		t.Fatalf("iterations %d/%d, bad steps %d/%d", a.Iteration, b.Iteration, a.BadSteps, b.BadSteps)
@@ -576,9 +580,9 @@ func TestSplitNonFiniteDiscardsBothHalves(t *testing.T) {
 	}
 }
 
-// A non-finite discriminator gradient discards the discriminators' step
-// alone, on both workers, as in Trainer.Step: the generators' step and the
-// pools stand.
+// A non-finite discriminator gradient discards that discriminator's step
+// alone, as in Trainer.Step: the generators' step, the other
+// discriminator's and the pools stand, and both workers count a bad step.
 func TestSplitNonFiniteDiscriminatorStep(t *testing.T) {
 	cfg := splitConfig()
 	p := newSplitPair(t, cfg)
@@ -607,16 +611,24 @@ func TestSplitNonFiniteDiscriminatorStep(t *testing.T) {
 	nets := p[0].Trainer.Networks()
 	nG := len(nets[0].Net.Parameters()) + len(nets[1].Net.Parameters())
 	nD := len(nets[2].Net.Parameters()) + len(nets[3].Net.Parameters())
+	nDA := len(nets[2].Net.Parameters())
 	for h := range p {
 		after := snapshot(p[h].Trainer)
 		if equal(before[h][0], after[0]) {
 			t.Fatalf("worker %d: the generators' step was discarded too", h)
 		}
-		for k := nG; k < nG+nD; k++ {
-			if !equal(before[h][k], after[k]) {
-				t.Fatalf("worker %d: a discriminator weight moved in a discarded step", h)
-			}
+		// Worker 0 steps D_A (finite); worker 1's D_B saw the infinity.
+		own := [2][2]int{{nG, nG + nDA}, {nG + nDA, nG + nD}}[h]
+		moved := false
+		for k := own[0]; k < own[1]; k++ {
+			moved = moved || !equal(before[h][k], after[k])
 		}
+		if moved != (h == 0) {
+			t.Fatalf("worker %d: its discriminator moved: %v, want %v", h, moved, h == 0)
+		}
+	}
+	if p[0].optD.Steps[0] != 2 || p[1].optD.Steps[0] != 1 {
+		t.Fatalf("D_A at step %d, D_B at %d: want 2 and 1", p[0].optD.Steps[0], p[1].optD.Steps[0])
 	}
 	for h := range p {
 		if len(p[h].ownPool().Images) != 2 {
@@ -625,6 +637,61 @@ func TestSplitNonFiniteDiscriminatorStep(t *testing.T) {
 	}
 	if p[0].Trainer.BadSteps != 1 || p[1].Trainer.BadSteps != 1 {
 		t.Fatalf("bad steps %d, %d", p[0].Trainer.BadSteps, p[1].Trainer.BadSteps)
+	}
+}
+
+// A discriminator step discarded alone on one worker is the single
+// trainer's: from a common state (the split run's checkpoint, with a
+// poisoned pool_A, which only D_B sees) the same losses, errors, bad-step
+// counts, discriminator weights and Adam step counts, iteration after
+// iteration, through good and discarded steps of D_B.
+func TestSplitDiscriminatorDiscardedAloneAsSingle(t *testing.T) {
+	cfg := splitConfig()
+	p := newSplitPair(t, cfg)
+	for it := range 2 {
+		a, b := randomPair(300+uint64(it), cfg.CropSize)
+		p.mustStep(t, a, b)
+	}
+	for _, img := range p[1].ownPool().Images {
+		img.Data[7] = float32(math.Inf(1))
+	}
+	var good, bad int
+	for it := 0; it < 30 && (good < 2 || bad < 2); it++ {
+		a, b := randomPair(320+uint64(it), cfg.CropSize)
+		synced := p.whole(t)
+		want, errWant := synced.Step(a, b)
+		l, errs := p.step(a, b)
+		p.checkReplicas(t)
+		for h := range p {
+			if !sameLosses(l[h], want) || (errs[h] == nil) != (errWant == nil) ||
+				errors.Is(errs[h], ErrNonFinite) != errors.Is(errWant, ErrNonFinite) || errors.Is(errs[h], ErrDiverged) != errors.Is(errWant, ErrDiverged) {
+				t.Fatalf("iteration %d, worker %d: %+v (%v), single %+v (%v)", synced.Iteration, h, l[h], errs[h], want, errWant)
+			}
+		}
+		if errWant != nil {
+			bad++
+		} else {
+			good++
+		}
+		got := p.whole(t)
+		if !slices.Equal(got.OptD.Steps, synced.OptD.Steps) || got.BadSteps != synced.BadSteps {
+			t.Fatalf("iteration %d: discriminator steps %v, bad steps %d; single %v, %d", synced.Iteration, got.OptD.Steps, got.BadSteps, synced.OptD.Steps, synced.BadSteps)
+		}
+		gn, sn := got.Networks(), synced.Networks()
+		for i := 2; i < 4; i++ {
+			sp := sn[i].Net.Parameters()
+			for k, q := range gn[i].Net.Parameters() {
+				if !equal(q.Tensor.Data, sp[k].Tensor.Data) {
+					t.Fatalf("iteration %d: %s.%s differs from the single trainer's", synced.Iteration, gn[i].Name, q.Name)
+				}
+			}
+		}
+	}
+	if good < 2 || bad < 2 {
+		t.Fatalf("%d good and %d discarded steps of D_B: the pool did not exercise both", good, bad)
+	}
+	if p[0].optD.Steps[0] == p[1].optD.Steps[0] {
+		t.Fatal("D_A and D_B at one step count after discarded steps of D_B alone")
 	}
 }
 
@@ -860,18 +927,19 @@ func benchSplitStep(b *testing.B, cfg Config) {
 	b.ReportMetric(critical, "s/iter-2workers")
 }
 
-// The fine-grained order two browser workers use (GeneratorForward of the
-// next iteration before FinishDiscriminator of the last, each message in
-// two parts) computes exactly what GeneratorHalf, DiscriminatorHalf and
-// FinishStep compute: the same losses, weights, moments and pools, bit for
-// bit, through a discarded discriminator step too.
+// The fine-grained order two browser workers use (the next iteration's
+// generator and discriminator halves before FinishDiscriminator of the
+// last, each message in two parts) computes exactly what GeneratorHalf,
+// DiscriminatorHalf and FinishStep compute: the same losses, weights,
+// moments and pools, bit for bit, through a discarded discriminator step
+// too.
 func TestSplitPipelinedMatchesOnePiece(t *testing.T) {
 	cfg := splitConfig()
 	const iterations, badD = 6, 3 // at iteration badD worker 1's D sees an infinity
 	p, q := newSplitPair(t, cfg), newSplitPair(t, cfg)
 	var want []Losses
 	var wantErr []bool
-	var gpart, dpart [2][]float32
+	var gpart, dpart, next [2][]float32
 	pending := false
 	for it := 0; it < iterations; it++ {
 		a, b := randomPair(800+uint64(it), cfg.CropSize)
@@ -913,17 +981,6 @@ func TestSplitPipelinedMatchesOnePiece(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if pending {
-			if _, _, _, err := q[0].GeneratorBackward(); err == nil {
-				t.Fatal("GeneratorBackward before the discriminator step was accepted")
-			}
-			for h := range q {
-				got, err := q[h].FinishDiscriminator(dpart[1-h])
-				if (err != nil) != wantErr[it-1] || !sameLosses(got, want[it-1]) {
-					t.Fatalf("iteration %d, worker %d: pipelined %+v (%v), one piece %+v", it, h, got, err, want[it-1])
-				}
-			}
-		}
 		for h := range q {
 			_, g, _, err := q[h].GeneratorBackward()
 			if err != nil {
@@ -942,8 +999,20 @@ func TestSplitPipelinedMatchesOnePiece(t *testing.T) {
 			if !slices.Equal(m[:len(gpart[h])], gpart[h]) {
 				t.Fatal("DiscriminatorHalf's message does not start with the generator part")
 			}
-			dpart[h] = slices.Clone(m[len(gpart[h]):])
+			next[h] = slices.Clone(m[len(gpart[h]):])
 		}
+		if pending {
+			if _, err := q[0].FinishGenerators(gpart[1]); err == nil {
+				t.Fatal("FinishGenerators before FinishDiscriminator of the last iteration was accepted")
+			}
+			for h := range q {
+				got, err := q[h].FinishDiscriminator(dpart[1-h])
+				if (err != nil) != wantErr[it-1] || !sameLosses(got, want[it-1]) {
+					t.Fatalf("iteration %d, worker %d: pipelined %+v (%v), one piece %+v", it, h, got, err, want[it-1])
+				}
+			}
+		}
+		dpart = next
 		for h := range q {
 			got, err := q[h].FinishGenerators(gpart[1-h])
 			if err != nil || got.G != want[it].G || !q[h].PendingDiscriminator() {

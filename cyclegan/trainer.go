@@ -36,7 +36,11 @@ type Trainer struct {
 	GA, GB *Generator
 	DA, DB *Discriminator
 
-	OptG, OptD *engine.Adam
+	// OptD runs over D_A's parameters, then D_B's; optDA and optDB are
+	// its two parts (sharing its parameters, moments and step counts), so
+	// that each discriminator can step, or not, on its own.
+	OptG, OptD   *engine.Adam
+	optDA, optDB *engine.Adam
 
 	PoolA *ImagePool // fakes of domain A (G_B's outputs), shown to D_B
 	PoolB *ImagePool // fakes of domain B (G_A's outputs), shown to D_A
@@ -89,7 +93,21 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	t.poolRand = rand.New(t.PoolRNG)
 	t.OptG = engine.NewAdam(tensors(t.GA, t.GB), cfg.LR, cfg.Beta1, cfg.Beta2)
 	t.OptD = engine.NewAdam(tensors(t.DA, t.DB), cfg.LR, cfg.Beta1, cfg.Beta2)
+	t.optDA, t.optDB = discriminatorAdam(t, 0), discriminatorAdam(t, 1)
 	return t, nil
+}
+
+// discriminatorAdam is the part of t.OptD over D_A (half 0) or D_B (half
+// 1): an Adam sharing its parameters, moments and step counts. OptD runs
+// over D_A's parameters, then D_B's.
+func discriminatorAdam(t *Trainer, half int) *engine.Adam {
+	d := t.OptD
+	lo, hi := 0, len(t.DA.Parameters())
+	if half == 1 {
+		lo, hi = hi, len(d.Params)
+	}
+	return &engine.Adam{LR: d.LR, Beta1: d.Beta1, Beta2: d.Beta2, Eps: d.Eps,
+		Params: d.Params[lo:hi], M: d.M[lo:hi], V: d.V[lo:hi], Steps: d.Steps[lo:hi]}
 }
 
 // DataRNG returns the source of the run's data randomness (sampling,
@@ -133,12 +151,16 @@ func (t *Trainer) LearningRate() float64 { return t.Config.LearningRate(t.Iterat
 //
 // If the generator objective or its gradient is not finite, nothing is
 // updated (not the weights, not the pools) and the error wraps
-// ErrNonFinite; a non-finite discriminator step is discarded alone.
-// After MaxBadSteps discarded steps in a row the error wraps ErrDiverged.
+// ErrNonFinite. A discriminator whose loss or gradient is not finite has
+// its step discarded alone: the generators, the pools and the other
+// discriminator still step, and the error wraps ErrNonFinite. (The two
+// discriminators' losses are separate sums over separate images, so one's
+// overflow says nothing against the other's step.) After MaxBadSteps
+// iterations in a row with a discarded step the error wraps ErrDiverged.
 func (t *Trainer) Step(realA, realB *engine.Tensor) (Losses, error) {
 	cfg := t.Config
 	lr := t.LearningRate()
-	t.OptG.LR, t.OptD.LR = lr, lr
+	t.OptG.LR, t.OptD.LR, t.optDA.LR, t.optDB.LR = lr, lr, lr, lr
 	t.Iteration++
 	var l Losses
 
@@ -179,7 +201,7 @@ func (t *Trainer) Step(realA, realB *engine.Tensor) (Losses, error) {
 	SetRequiresGrad(t.DB, true)
 	if !finite(l.G) || !finiteGrads(t.OptG.Params) {
 		t.OptG.ZeroGrad()
-		return l, t.discard(fmt.Sprintf("generator objective %g", l.G))
+		return l, t.discardAt(t.Iteration, fmt.Sprintf("generator objective %g", l.G), "step")
 	}
 	t.OptG.Step()
 
@@ -193,13 +215,41 @@ func (t *Trainer) Step(realA, realB *engine.Tensor) (Losses, error) {
 	l.DA, l.DB = float64(lossDA.Item()), float64(lossDB.Item())
 	t.OptD.ZeroGrad()
 	tp.Backward(engine.Add(tp, lossDA, lossDB))
-	if !finite(l.DA) || !finite(l.DB) || !finiteGrads(t.OptD.Params) {
-		t.OptD.ZeroGrad()
-		return l, t.discard(fmt.Sprintf("discriminator losses %g, %g", l.DA, l.DB))
+	okA := stepDiscriminator(t.optDA, l.DA)
+	okB := stepDiscriminator(t.optDB, l.DB)
+	return l, t.settleDiscriminators(t.Iteration, okA, okB, l)
+}
+
+// stepDiscriminator takes one discriminator's Adam step (opt, its part of
+// OptD) if its loss and gradient are finite, and reports whether it did;
+// otherwise it clears the gradient.
+func stepDiscriminator(opt *engine.Adam, loss float64) bool {
+	if !finite(loss) || !finiteGrads(opt.Params) {
+		opt.ZeroGrad()
+		return false
 	}
-	t.OptD.Step()
-	t.BadSteps = 0
-	return l, nil
+	opt.Step()
+	return true
+}
+
+// settleDiscriminators ends iteration it, whose generator step was taken,
+// once both discriminators' steps are known to have been taken (okA, okB)
+// or discarded: a discarded one makes it a bad step.
+func (t *Trainer) settleDiscriminators(it int, okA, okB bool, l Losses) error {
+	if okA && okB {
+		t.BadSteps = 0
+		return nil
+	}
+	var which string
+	switch {
+	case !okA && !okB:
+		which = "both discriminators' steps"
+	case !okA:
+		which = "D_A's step"
+	default:
+		which = "D_B's step"
+	}
+	return t.discardAt(it, fmt.Sprintf("discriminator losses %g, %g", l.DA, l.DB), which)
 }
 
 // discriminatorLoss is ½(MSE(D(real), 1) + MSE(D(fake), 0)).
@@ -209,9 +259,11 @@ func discriminatorLoss(tp *engine.Tape, d *Discriminator, real, fake *engine.Ten
 	return engine.Scale(tp, engine.Add(tp, lossReal, lossFake), 0.5)
 }
 
-func (t *Trainer) discard(what string) error {
+// discardAt counts a bad step of iteration it: what was not finite, and
+// which step was discarded for it.
+func (t *Trainer) discardAt(it int, what, which string) error {
 	t.BadSteps++
-	err := fmt.Errorf("iteration %d: %s: step discarded: %w", t.Iteration, what, ErrNonFinite)
+	err := fmt.Errorf("iteration %d: %s: %s discarded: %w", it, what, which, ErrNonFinite)
 	if t.BadSteps >= MaxBadSteps {
 		return fmt.Errorf("%w: %d steps in a row discarded, the last at %w", ErrDiverged, t.BadSteps, err)
 	}

@@ -1,9 +1,11 @@
 package cyclegan
 
 import (
+	"bytes"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cyclegan-wasm/cyclegan/engine"
@@ -127,4 +129,81 @@ func snapshot(tr *Trainer) [][]float32 {
 		}
 	}
 	return out
+}
+
+// A discriminator whose loss is not finite has its step discarded alone:
+// the generators and the other discriminator step, the bad step is
+// counted, and a checkpoint keeps the two discriminators' step counts.
+// The infinity comes from pool_A, which only D_B sees.
+func TestDiscriminatorStepDiscardedAlone(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.PoolSize = 2
+	tr, _ := NewTrainer(cfg)
+	a, b := randomPair(5, cfg.CropSize)
+	runSteps(t, tr, 2, 5)
+	for _, img := range tr.PoolA.Images {
+		img.Data[7] = float32(math.Inf(1))
+	}
+	nets := tr.Networks()
+	params := func(i int) [][]float32 {
+		var out [][]float32
+		for _, p := range nets[i].Net.Parameters() {
+			out = append(out, slices.Clone(p.Tensor.Data))
+		}
+		return out
+	}
+	moved := func(before [][]float32, i int) bool {
+		for k, p := range nets[i].Net.Parameters() {
+			if !equal(before[k], p.Tensor.Data) {
+				return true
+			}
+		}
+		return false
+	}
+	nDA := len(nets[2].Net.Parameters())
+	// The pool hands D_B a stored (poisoned) fake in about half of the
+	// iterations, and the new one otherwise.
+	for it := 0; it < 30; it++ {
+		var before [4][][]float32
+		for i := range before {
+			before[i] = params(i)
+		}
+		stepsA, stepsB := tr.OptD.Steps[0], tr.OptD.Steps[nDA]
+		l, err := tr.Step(a, b)
+		if err == nil {
+			if tr.OptD.Steps[0] != stepsA+1 || tr.OptD.Steps[nDA] != stepsB+1 || !moved(before[3], 3) {
+				t.Fatalf("iteration %d: a good step left a discriminator", tr.Iteration)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrNonFinite) || errors.Is(err, ErrDiverged) || tr.BadSteps != 1 {
+			t.Fatalf("iteration %d: error %v, bad steps %d: want ErrNonFinite and 1", tr.Iteration, err, tr.BadSteps)
+		}
+		if !finite(l.G) || !finite(l.DA) || finite(l.DB) {
+			t.Fatalf("iteration %d: losses %+v: want only D_B's non-finite", tr.Iteration, l)
+		}
+		if !moved(before[0], 0) || !moved(before[1], 1) || !moved(before[2], 2) || moved(before[3], 3) {
+			t.Fatalf("iteration %d: G_A, G_B and D_A must step and D_B not", tr.Iteration)
+		}
+		if tr.OptD.Steps[0] != stepsA+1 || tr.OptD.Steps[nDA] != stepsB {
+			t.Fatalf("iteration %d: D_A at step %d (was %d), D_B at %d (was %d)", tr.Iteration, tr.OptD.Steps[0], stepsA, tr.OptD.Steps[nDA], stepsB)
+		}
+		ckpt, err := MarshalCheckpoint(tr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _, err := UnmarshalCheckpoint(ckpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(back.OptD.Steps, tr.OptD.Steps) || !slices.Equal(back.OptG.Steps, tr.OptG.Steps) {
+			t.Fatal("the checkpoint lost the discriminators' step counts")
+		}
+		again, err := MarshalCheckpoint(back, nil)
+		if err != nil || !bytes.Equal(again, ckpt) {
+			t.Fatalf("the checkpoint does not round-trip: %v", err)
+		}
+		return
+	}
+	t.Fatal("the pool never handed D_B a stored fake")
 }
