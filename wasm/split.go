@@ -450,19 +450,6 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	if err := c.split.GeneratorForward(realA); err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
-	gen += lap()
-	var errD error
-	if c.split.PendingDiscriminator() {
-		m, err := wait(splitDisc)
-		if err == nil {
-			err = c.finishDiscriminator(m)
-		}
-		if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
-			return cyclegan.Losses{}, err
-		}
-		errD = err
-		finish += lap()
-	}
 	_, gmsg, _, err := c.split.GeneratorBackwardSharing(terms, c.realB)
 	gen += lap()
 	if err != nil {
@@ -479,6 +466,21 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	d := buffers.float32sToJS(msg[len(gmsg):])
 	c.conn.send(splitDisc, map[string]any{"msg": d}, d)
 
+	// The peer's discriminator part of the last iteration: it posted it
+	// before the generator part this iteration waits for, so waiting for
+	// it costs nothing the next wait would not.
+	var errD error
+	if c.split.PendingDiscriminator() {
+		m, err := wait(splitDisc)
+		if err == nil {
+			err = c.finishDiscriminator(m)
+		}
+		if err != nil && !errors.Is(err, cyclegan.ErrNonFinite) {
+			return cyclegan.Losses{}, err
+		}
+		errD = err
+		finish += lap()
+	}
 	reply, err := wait(splitMsg)
 	peerGen := 0.0
 	if err == nil {
