@@ -28,20 +28,21 @@ import (
 //
 //	engine worker, iteration k                 peer, on each message in turn
 //	splitGen {a, b, identity} ───────────────▶ splitGen: GeneratorHalf(B),
-//	GeneratorForward(A)                          ◀ splitMsg {msg, fake_A, rec_B},
-//	◀ splitDisc of k−1; FinishDiscriminator      DiscriminatorHalf(A),
-//	GeneratorBackward; splitMsg {msg} ▶          ◀ splitDisc {msg}
-//	DiscriminatorHalf(B); splitDisc {msg} ▶    splitMsg: FinishGenerators
-//	◀ splitMsg of k; FinishGenerators          splitDisc: FinishDiscriminator
+//	GeneratorHalf(A); splitMsg {msg} ▶           ◀ splitMsg {msg, fake_A, rec_B},
+//	DiscriminatorHalf(B); splitDisc {msg} ▶      DiscriminatorHalf(A),
+//	◀ splitDisc of k−1; FinishDiscriminator      ◀ splitDisc {msg}
+//	◀ splitMsg of k; FinishGenerators          splitMsg: FinishGenerators
+//	                                           splitDisc: FinishDiscriminator
 //
 // Each worker sends the generator part of its message (the generators'
 // gradient with the losses) as soon as its generator half is done, and
-// needs the other's only after its own discriminator half; it sends the
-// discriminator part (that discriminator's loss) after its discriminator
-// half, and the other needs it only after the next iteration's first two
-// generator passes. So the two workers do not wait for each other to end
-// an iteration: a worker that is slower in one iteration has that much
-// time to catch up. Its one cost: the engine worker learns the peer's
+// needs the other's only after its own discriminator half. Each steps its
+// own discriminator in FinishGenerators; the discriminator part (that
+// discriminator's loss and whether it stepped) only reports, so the
+// engine worker takes the peer's of iteration k−1 just before its
+// generator part of k, which the peer posts after it. So the two workers
+// do not wait for each other to end an iteration: a worker that is slower
+// in one iteration has a discriminator half's time to catch up. Its one cost: the engine worker learns the peer's
 // discriminator loss one iteration late, so its losses report D_B of the
 // previous iteration (see splitCoordinator.Step).
 //
@@ -319,7 +320,7 @@ type splitCoordinator struct {
 type splitTiming struct {
 	Steps int // iterations timed
 	// On the engine worker: GeneratorForward and GeneratorBackward;
-	// DiscriminatorHalf; FinishGenerators and FinishDiscriminator (the
+	// DiscriminatorHalf; FinishDiscriminator and FinishGenerators (the
 	// Adam steps of the generators and of D_A); and the exchange, Copy +
 	// Wait: copying the messages out of and into the Go heap and posting
 	// them, and waiting for the peer's two messages to arrive.
@@ -381,7 +382,7 @@ func startSplit(conn *portConn, t *cyclegan.Trainer) (*splitCoordinator, error) 
 }
 
 // awaitReady waits for the peer's splitReady. A discriminator part the
-// peer sent in a run this worker left without its last discriminator step
+// peer sent in a run this worker left before taking it
 // (a restored checkpoint, a new run) may come first: it is of no more use.
 func awaitReady(conn *portConn) error {
 	for {
@@ -522,8 +523,8 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 }
 
 // finishDiscriminator takes the peer's discriminator part of the last
-// iteration (m, a splitDisc) and takes this worker's discriminator step,
-// or discards it. The peer's loss (D_B) goes to the next Step's losses.
+// iteration (m, a splitDisc): whether D_B stepped, for the count of bad
+// steps, and its loss, which goes to the next Step's losses.
 func (c *splitCoordinator) finishDiscriminator(m js.Value) error {
 	c.lastPeerDisc = m.Get("ms").Float()
 	c.timing.PeerDisc += c.lastPeerDisc
@@ -538,8 +539,8 @@ func (c *splitCoordinator) finishDiscriminator(m js.Value) error {
 	return err
 }
 
-// flush completes the last iteration: the discriminator step waiting for
-// the peer's discriminator part, if one is due.
+// flush completes the last iteration: the peer's discriminator part, if
+// one is due.
 func (c *splitCoordinator) flush() error {
 	if !c.split.PendingDiscriminator() {
 		return nil
