@@ -898,7 +898,9 @@ func (w *worker) step() {
 		w.diverged(err)
 		return
 	case errors.Is(err, cyclegan.ErrNonFinite):
-		w.status("warn", "Iteration %d gave a non-finite loss or gradient: the step was discarded and training goes on.", t.Iteration)
+		// The error says which iteration and which step: with two
+		// workers a discriminator's may be the previous iteration's.
+		w.status("warn", "Training goes on after a discarded step: %v.", err)
 	case errors.Is(err, cyclegan.ErrEmptyDomain):
 		w.status("error", "Training stopped: %v.", err)
 		w.setState(statePaused)
