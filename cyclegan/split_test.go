@@ -353,10 +353,7 @@ func TestSplitMatchesSingle(t *testing.T) {
 		}
 		// A single trainer at the split run's state, through a checkpoint
 		// of the split run, takes the same iteration.
-		synced, _, err := UnmarshalCheckpoint(p.checkpoint(t, 0, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
+		synced := p.whole(t)
 		wantSynced, err := synced.Step(a, b)
 		if err != nil {
 			t.Fatal(err)
@@ -1134,10 +1131,7 @@ func TestSplitIdentitySharing(t *testing.T) {
 			p := newSplitPair(t, cfg)
 			for it, terms0 := range schedule {
 				a, b := randomPair(300+uint64(it), cfg.CropSize)
-				synced, _, err := UnmarshalCheckpoint(p.checkpoint(t, 0, nil))
-				if err != nil {
-					t.Fatal(err)
-				}
+				synced := p.whole(t)
 				want, err := synced.Step(a, b)
 				if err != nil {
 					t.Fatal(err)
