@@ -2,9 +2,9 @@ package engine
 
 import "sync"
 
-// freeList keeps scratch values (packing buffers, Winograd scratch, wait
-// groups) for reuse, like sync.Pool, except that the garbage collector
-// never empties it. sync.Pool drops what it holds within two collections,
+// freeList keeps scratch values (packing buffers, Winograd scratch, the
+// counters of parallel products) for reuse, like sync.Pool, except that
+// the garbage collector never empties it. sync.Pool drops what it holds within two collections,
 // so the first products after each collection (Go forces one every two
 // minutes even when nothing allocates) allocated their scratch again: a
 // few megabytes and a few allocations in a training step that otherwise

@@ -3,6 +3,8 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Blocking of the packed GEMM. A micro-tile of C is gemmMR×gemmNR and lives
@@ -97,40 +99,77 @@ func gemmOperands(a gemmA, b gemmB, m, n, k int, c []float32, ldc int, accumulat
 // splitting across goroutines (a goroutine costs about a microsecond).
 const gemmParallelMACs = 1 << 20
 
-// gemmParallel splits C into bands along its longer side, one per worker,
-// each computed by gemmSerial with its own packing buffers on one of the
-// long-lived gemm goroutines (so a product allocates nothing). Natively this
-// uses every core; in WebAssembly GOMAXPROCS is 1 and it is never called.
+// gemmParallel splits C into bands along its longer side, one per core,
+// each computed by gemmSerial with its own packing buffers: the caller
+// computes one band and the long-lived gemm goroutines the others (so a
+// product allocates nothing). Natively this uses every core; in
+// WebAssembly GOMAXPROCS is 1 and it is never called.
+//
+// Nobody parks on a lock or a wait group here. A parked goroutine needs a
+// wait record (a runtime sudog) from its core's cache, and the caches
+// drift from core to core as goroutines wake up elsewhere; a core whose
+// cache has run dry, after a garbage collection has emptied the shared
+// one, allocates a new record, so about one training step in ten
+// allocated a few dozen bytes (measured with -memprofilerate=1, all in
+// sync.runtime_SemacquireWaitGroup). Instead the caller polls a counter
+// after its own band, which finishes about when the others do, and an idle
+// gemm goroutine polls for work for gemmWorkerSpin before it parks (see
+// nextGemmJob).
 func gemmParallel(workers int, job gemmJob) {
 	startGemmWorkers.Do(func() {
-		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		gemmWorkerCount = max(1, runtime.GOMAXPROCS(0)-1)
+		for i := 0; i < gemmWorkerCount; i++ {
 			go gemmWorker()
 		}
 	})
-	wg := gemmWaitGroups.get()
-	defer gemmWaitGroups.put(wg)
-	job.wg = wg
+	bands := min(workers, gemmWorkerCount+1)
+	pending := gemmCounters.get()
+	defer gemmCounters.put(pending)
+	job.pending = pending
+	var own gemmJob
 	if job.n >= job.m {
-		step := (job.n/workers + gemmNR - 1) / gemmNR * gemmNR
+		step := (job.n/bands + gemmNR - 1) / gemmNR * gemmNR
 		for j0 := 0; j0 < job.n; j0 += step {
 			band := job
 			band.j0, band.n = j0, min(step, job.n-j0)
 			band.c = job.c[j0:]
-			wg.Add(1)
-			gemmJobs <- band
+			own = dispatchGemmBand(own, band, j0+step >= job.n)
 		}
 	} else {
-		step := (job.m/workers + gemmMR - 1) / gemmMR * gemmMR
+		step := (job.m/bands + gemmMR - 1) / gemmMR * gemmMR
 		for i0 := 0; i0 < job.m; i0 += step {
 			band := job
 			band.i0, band.m = i0, min(step, job.m-i0)
 			band.c = job.c[i0*job.ldc:]
-			wg.Add(1)
-			gemmJobs <- band
+			own = dispatchGemmBand(own, band, i0+step >= job.m)
 		}
 	}
-	wg.Wait()
+	ws := gemmWorkspaces.get()
+	gemmSerial(ws, &own)
+	gemmWorkspaces.put(ws)
+	for pending.Load() != 0 {
+		runtime.Gosched()
+	}
 }
+
+// dispatchGemmBand hands band to the gemm goroutines, or, for the last
+// band, returns it for the caller to compute (own otherwise).
+func dispatchGemmBand(own, band gemmJob, last bool) gemmJob {
+	if last {
+		return band
+	}
+	band.pending.Add(1)
+	gemmJobs <- band
+	return own
+}
+
+// gemmWorkerSpin is how long an idle gemm goroutine keeps polling for the
+// next band before it parks. Between two products of a training step the
+// engine runs elementwise ops for at most a few milliseconds (Adam over
+// every weight of preset M is the longest), so in a step the goroutines
+// never park; after it they stop using the core this long after the last
+// product.
+const gemmWorkerSpin = 50 * time.Millisecond
 
 // gemmJob is one product, or one band of a parallel one: C (c, m×n) gets
 // op(A)[i0:i0+m, :] · op(B)[:, j0:j0+n].
@@ -142,20 +181,40 @@ type gemmJob struct {
 	c          []float32
 	ldc        int
 	accumulate bool
-	wg         *sync.WaitGroup
+	pending    *atomic.Int32 // bands of the product still being computed by gemm goroutines
 }
 
 var (
 	gemmJobs         = make(chan gemmJob, 64)
 	startGemmWorkers sync.Once
-	gemmWaitGroups   = freeList[sync.WaitGroup]{new: func() *sync.WaitGroup { return new(sync.WaitGroup) }}
+	gemmWorkerCount  int // gemm goroutines, one fewer than the cores (the caller computes a band too)
+	gemmCounters     = freeList[atomic.Int32]{new: func() *atomic.Int32 { return new(atomic.Int32) }}
 )
 
 func gemmWorker() {
 	ws := newGemmWorkspace()
-	for j := range gemmJobs {
+	for {
+		j := nextGemmJob()
 		gemmSerial(ws, &j)
-		j.wg.Done()
+		j.pending.Add(-1)
+	}
+}
+
+// nextGemmJob returns the next band to compute: it polls for one, yielding
+// the core between polls, and parks on the channel only once none has come
+// for gemmWorkerSpin (see gemmParallel for why).
+func nextGemmJob() gemmJob {
+	deadline := time.Now().Add(gemmWorkerSpin)
+	for {
+		select {
+		case j := <-gemmJobs:
+			return j
+		default:
+		}
+		if time.Now().After(deadline) {
+			return <-gemmJobs
+		}
+		runtime.Gosched()
 	}
 }
 

@@ -2,8 +2,12 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Every fast kernel against its naive reference. The tolerance allows for
@@ -50,6 +54,74 @@ func TestGemmMatchesNaive(t *testing.T) {
 					})
 				}
 			}
+		}
+	}
+}
+
+// TestParallelGemmAcrossCores holds the product split into bands across
+// the cores (natively) to gemmNaive: with more cores than gemm goroutines
+// were started for, with the goroutines polling for work and after they
+// have parked (gemmWorkerSpin), and from several callers at once. In
+// WebAssembly the product stays serial and this checks the same sums.
+func TestParallelGemmAcrossCores(t *testing.T) {
+	const m, n, k = 72, 200, 160 // above gemmParallelMACs, not a whole number of tiles
+	rng := newRNG(7)
+	a, b := randTensor(rng, m*k).Data, randTensor(rng, k*n).Data
+	want := make([]float32, m*n)
+	gemmNaive(false, false, m, n, k, a, k, b, n, want, n, false)
+	// check returns the first entry of C off by more than float32 sums in
+	// another order allow, or nil.
+	check := func(transposeC bool) error {
+		got := make([]float32, m*n)
+		at := func(i, j int) float32 { return got[i*n+j] }
+		if transposeC {
+			// Cᵀ = Bᵀ·Aᵀ has more rows than columns: split into row bands.
+			gemm(true, true, n, m, k, b, n, a, k, got, m, false)
+			at = func(i, j int) float32 { return got[j*m+i] }
+		} else {
+			gemm(false, false, m, n, k, a, k, b, n, got, n, false)
+		}
+		for i := 0; i < m; i++ {
+			for j := 0; j < n; j++ {
+				if d := math.Abs(float64(at(i, j) - want[i*n+j])); !(d <= 1e-6*k+1e-5*math.Abs(float64(want[i*n+j]))) {
+					return fmt.Errorf("C[%d,%d] = %v, want %v", i, j, at(i, j), want[i*n+j])
+				}
+			}
+		}
+		return nil
+	}
+	run := func(name string, transposeC bool) {
+		t.Run(name, func(t *testing.T) {
+			if err := check(transposeC); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{2, 4} {
+		runtime.GOMAXPROCS(procs)
+		for _, transposeC := range []bool{false, true} {
+			run(fmt.Sprintf("procs%d_transposed%v_polling", procs, transposeC), transposeC)
+			time.Sleep(gemmWorkerSpin + 20*time.Millisecond)
+			run(fmt.Sprintf("procs%d_transposed%v_parked", procs, transposeC), transposeC)
+		}
+	}
+	errs := make(chan error, 4*5)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				errs <- check(i%2 == 1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("four callers at once: %v", err)
 		}
 	}
 }
