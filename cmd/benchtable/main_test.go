@@ -60,7 +60,9 @@ func TestReport(t *testing.T) {
 	write(t, dir, "step-wasm.txt", "BenchmarkTrainerStep_M_128px_ngf32_6blocks 3 1 ns/op 6.0 s/iter\n"+
 		"BenchmarkSplitStep_M 3 1 ns/op 5.6 s/iter 2.9 s/worker0 2.7 s/worker1 3.0 s/iter-2workers\n")
 	write(t, dir, "pytorch.txt", "torch 1.13\nBenchmarkPyTorch_M 1 2.000000 s/iter\nBenchmarkPyTorch_S 1 0.5 s/iter\n")
-	write(t, dir, "step-native.txt", "BenchmarkTrainerStep_M_128px_ngf32_6blocks-2 3 1 ns/op 3.0 s/iter 0 B/op 0 allocs/op\n")
+	write(t, dir, "step-native.txt", "BenchmarkTrainerStep_M_128px_ngf32_6blocks-2 3 1 ns/op 3.0 s/iter 0 B/op 0 allocs/op\n"+
+		"BenchmarkTrainerStep_S_64px_ngf16_3blocks-2 3 1 ns/op 0.5 s/iter 37 B/op 0 allocs/op\n"+
+		"BenchmarkTrainerStep_S_64px_ngf16_3blocks-2 3 1 ns/op 0.5 s/iter 0 B/op 0 allocs/op\n")
 	write(t, dir, "wasm.txt", "BenchmarkConv2D_3x3_128to128_32px_GEMM/Forward 3 1 ns/op 16 GFLOP/s\n"+
 		"BenchmarkConv2D_3x3_128to128_32px_GEMM/BackwardInput 3 1 ns/op 15.5 GFLOP/s\n"+
 		"BenchmarkConv2D_3x3_128to128_32px/Forward 3 1 ns/op 28 GFLOP/s\n"+
@@ -73,7 +75,7 @@ func TestReport(t *testing.T) {
 	s := out.String()
 	for _, want := range []string{
 		"- cpu: Test CPU",
-		"| S | 2.200 | 1.100 | 2.00× | – | 0.500 | 2.20× |", // median of 2.0, 2.2, 9.0
+		"| S | 2.200 | 1.100 | 2.00× | 0.500 | 0.500 | 2.20× |", // median of 2.0, 2.2, 9.0
 		"| M | 8.000 | 5.000 | 1.60× | 3.000 | 2.000 | 2.50× |",
 		"| M (128 px, ngf 32) | 700 MB | 720 MB | 730 MB |",
 		"| S | 2.200 | 2.700 | 1.100 | 2.00× | 1.82×, 2.44×, 7.50× | 2.45× | 2.18×, 3.33×, 2.25× |", // rounds pair in order
@@ -87,7 +89,7 @@ func TestReport(t *testing.T) {
 		"| 16.0 / 15.5 / 14.0 (28.0 / 27.0) | **not met** |",
 		"| M, browser, all workers ≤ 2× PyTorch s/iter | 2.50× | **not met** |",
 		"| M generator, 128 px frames ≥ 5 frames/s (2 workers) | 6.5 | met |",
-		"| 0 allocs/op | met |",
+		"| steady-state training step allocates nothing (native; the worst of 3 runs of S, M, 64 and 256 px) | 37 B/op | **not met** |", // one run in three allocated a few bytes
 		"| two workers ≥ 1.7× one (S / M) | 2.000× / 1.600× | **not met** |",
 	} {
 		if !strings.Contains(s, want) {
