@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -70,23 +69,23 @@ func TestParallelGemmAcrossCores(t *testing.T) {
 	want := make([]float32, m*n)
 	gemmNaive(false, false, m, n, k, a, k, b, n, want, n, false)
 	// check returns the first entry of C off by more than float32 sums in
-	// another order allow, or nil.
+	// another order allow (closeTo), or nil.
 	check := func(transposeC bool) error {
 		got := make([]float32, m*n)
-		at := func(i, j int) float32 { return got[i*n+j] }
 		if transposeC {
 			// Cᵀ = Bᵀ·Aᵀ has more rows than columns: split into row bands.
-			gemm(true, true, n, m, k, b, n, a, k, got, m, false)
-			at = func(i, j int) float32 { return got[j*m+i] }
+			ct := make([]float32, n*m)
+			gemm(true, true, n, m, k, b, n, a, k, ct, m, false)
+			for i := 0; i < m; i++ {
+				for j := 0; j < n; j++ {
+					got[i*n+j] = ct[j*m+i]
+				}
+			}
 		} else {
 			gemm(false, false, m, n, k, a, k, b, n, got, n, false)
 		}
-		for i := 0; i < m; i++ {
-			for j := 0; j < n; j++ {
-				if d := math.Abs(float64(at(i, j) - want[i*n+j])); !(d <= 1e-6*k+1e-5*math.Abs(float64(want[i*n+j]))) {
-					return fmt.Errorf("C[%d,%d] = %v, want %v", i, j, at(i, j), want[i*n+j])
-				}
-			}
+		if i, _ := closeTo(got, want, 1e-6*k, 1e-5); i >= 0 {
+			return fmt.Errorf("C[%d,%d] = %v, want %v", i/n, i%n, got[i], want[i])
 		}
 		return nil
 	}
