@@ -21,8 +21,8 @@ const (
 // benchConv times one pass of the convolution g on one image. With
 // transposed, g is the convolution that the transposed convolution is the
 // adjoint of, and the passes swap roles as in ConvTranspose2D. With
-// viaGEMM, the forward and input-gradient passes run the im2col-GEMM
-// kernels even where Conv2D would pick the Winograd ones, for comparison.
+// viaGEMM, every pass runs the im2col-GEMM kernels even where Conv2D
+// would pick the Winograd ones, for comparison.
 //
 // GFLOP/s counts the FLOPs of the direct convolution, 2·o·c·kh·kw·oh·ow
 // (convGeometry.FLOPs), whatever the algorithm: a Winograd pass does fewer
@@ -35,9 +35,9 @@ func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass, via
 	w := randTensor(rng, g.o*g.k()).Data
 	dw := make([]float32, len(w))
 	scratch := make([]float32, g.gemmScratchLen())
-	forward, backwardInput := g.forward, g.backwardInput
+	forward, backwardInput, backwardWeight := g.forward, g.backwardInput, g.backwardWeight
 	if viaGEMM {
-		forward, backwardInput = g.forwardGEMM, g.backwardInputGEMM
+		forward, backwardInput, backwardWeight = g.forwardGEMM, g.backwardInputGEMM, g.backwardWeightGEMM
 	}
 	run := func() {
 		switch {
@@ -46,7 +46,7 @@ func benchConv(b *testing.B, g convGeometry, transposed bool, pass convPass, via
 		case pass == passBackwardInput && !transposed, pass == passForward && transposed:
 			backwardInput(scratch, w, out, in)
 		default:
-			g.backwardWeight(in, out, dw)
+			backwardWeight(in, out, dw)
 		}
 	}
 	run() // warm up: V8 tiers a long-running wasm function up after its first calls
@@ -81,17 +81,17 @@ func BenchmarkConv2D_3x3_128to128_32px(b *testing.B) {
 
 // BenchmarkConv2D_3x3_128to128_32px_GEMM is the residual blocks'
 // convolution above through the im2col-GEMM kernels that the Winograd ones
-// replace (the weight gradient is the GEMM either way), side by side with
-// BenchmarkConv2D_3x3_128to128_32px.
+// replace, side by side with BenchmarkConv2D_3x3_128to128_32px.
 func BenchmarkConv2D_3x3_128to128_32px_GEMM(b *testing.B) {
 	g := newConvGeometry(128, 34, 34, 128, 3, 3, 1, 0)
 	b.Run("Forward", func(b *testing.B) { benchConv(b, g, false, passForward, true) })
 	b.Run("BackwardInput", func(b *testing.B) { benchConv(b, g, false, passBackwardInput, true) })
+	b.Run("BackwardWeight", func(b *testing.B) { benchConv(b, g, false, passBackwardWeight, true) })
 }
 
-// BenchmarkConv2DWinogradVsGEMM times the forward and input-gradient
-// passes of small 3×3 stride-1 convolutions both ways (Winograd, then the
-// im2col GEMM), the measurements behind winogradMinChannels and
+// BenchmarkConv2DWinogradVsGEMM times the three passes of small 3×3
+// stride-1 convolutions both ways (Winograd, then the im2col GEMM), the
+// measurements behind winogradMinChannels and
 // winogradMinSize: the transforms cost in proportion to the images and the
 // GEMMs' savings in proportion to the channels too, so Winograd loses on
 // few channels or few pixels. Shapes are c→o at the output size, padding 1.
@@ -107,6 +107,7 @@ func BenchmarkConv2DWinogradVsGEMM(b *testing.B) {
 			name := fmt.Sprintf("%dto%d_%dpx_%s", s.c, s.o, s.px, via.name)
 			b.Run(name+"/Forward", func(b *testing.B) { benchConvVia(b, g, passForward, via.gemm) })
 			b.Run(name+"/BackwardInput", func(b *testing.B) { benchConvVia(b, g, passBackwardInput, via.gemm) })
+			b.Run(name+"/BackwardWeight", func(b *testing.B) { benchConvVia(b, g, passBackwardWeight, via.gemm) })
 		}
 	}
 }
@@ -123,8 +124,11 @@ func benchConvVia(b *testing.B, g convGeometry, pass convPass, viaGEMM bool) {
 	out := randTensor(rng, g.outLen()).Data
 	w := randTensor(rng, g.o*g.k()).Data
 	run := func() { g.winogradForward(in, w, nil, out) }
-	if pass == passBackwardInput {
+	switch pass {
+	case passBackwardInput:
 		run = func() { g.winogradBackwardInput(w, out, in) }
+	case passBackwardWeight:
+		run = func() { g.winogradBackwardWeight(in, out, w) }
 	}
 	run()
 	b.ReportAllocs()

@@ -21,8 +21,8 @@ import "fmt"
 // the padded ∂y with the flipped weight (see fullConvolution). A 3×3
 // stride-1 kernel with enough channels (the generator's residual blocks)
 // runs its forward pass and input gradient as Winograd convolutions
-// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds); its
-// weight gradient stays the GEMM.
+// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds), and
+// its weight gradient as the adjoint of that.
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
@@ -162,8 +162,20 @@ func (g convGeometry) forwardGEMM(x, w, bias, y []float32) {
 	}
 }
 
-// backwardWeight adds ∂y [o, oh·ow] · im2col(x)ᵀ to dw [o, k].
+// backwardWeight adds ∂y [o, oh·ow] · im2col(x)ᵀ to dw [o, k]: as a
+// Winograd convolution where the forward pass is one (see
+// winogradBackwardWeight), else backwardWeightGEMM.
 func (g convGeometry) backwardWeight(x, dy, dw []float32) {
+	if g.winograd() {
+		g.winogradBackwardWeight(x, dy, dw)
+		return
+	}
+	g.backwardWeightGEMM(x, dy, dw)
+}
+
+// backwardWeightGEMM is backwardWeight as one GEMM over the transposed
+// column matrix.
+func (g convGeometry) backwardWeightGEMM(x, dy, dw []float32) {
 	ohw := g.oh * g.ow
 	gemmOperands(gemmA{a: dy, ld: ohw}, g.columns(x, true), g.o, g.k(), ohw, dw, g.k(), true)
 }

@@ -36,6 +36,22 @@ package engine
 // gradient reuses the forward's weight transform with the positions
 // permuted (winogradFlip) and the channel transpose folded into the GEMM
 // (a transposed A).
+//
+// The weight gradient is the adjoint of the forward's map from g to Y:
+// for every 2×2 tile of ∂y, ⟨∂Y, Aᵀ Z A⟩ = ⟨A ∂Y Aᵀ, Z⟩, so
+//
+//	∂g[o, c] = Gᵀ (Σ_T (A ∂Y_T Aᵀ)[o] ⊙ V_T[c]) G
+//
+// with V the forward's input transform. Over all channels and tiles the
+// sum is again 16 matrix products, now over the tiles:
+//
+//	V [16][c][T]   transformed input tiles, as in the forward pass
+//	W [16][o][T]   W[ξ] = (A ∂Y Aᵀ)[ξ], the transformed ∂y tiles
+//	M [16][o][c]   M[ξ] = W[ξ] · V[ξ]ᵀ (k = T)
+//
+// and the weight transform Gᵀ M G turns each 4×4 M into a 3×3 gradient:
+// 16·o·c·T multiply-adds, 4/9 of the GEMM's 9·o·c·oh·ow as before
+// (winogradBackwardWeight).
 
 // winogradMinChannels, winogradMinSize: below these the transforms, linear
 // in the images, are not paid back by the GEMMs' savings, and the 16 GEMMs
@@ -172,6 +188,101 @@ func (g convGeometry) winogradBackwardInput(w, dy, dx []float32) {
 	winogradWeights(w, g.o, g.c, scratch[:16*l.us], l.us)
 	full.winogradRun(l, scratch, dy, &winogradFlip, nil, dx, true)
 	winogradScratches.put(s)
+}
+
+// winogradBackwardWeight adds to dw [o, c, 3, 3] the weight gradient of g
+// for the input x [c, h, w] and output gradient dy [o, oh, ow]: M[ξ] =
+// W[ξ]·V[ξ]ᵀ over the tiles, then Gᵀ M G (see the top of this file). The
+// scratch is the forward's, with U's place holding M (o·c floats a
+// matrix) and M's holding W (o·T).
+func (g convGeometry) winogradBackwardWeight(x, dy, dw []float32) {
+	if g.kh != 3 || g.kw != 3 || g.stride != 1 {
+		panic("engine: Winograd weight gradient of a kernel other than 3×3 stride 1")
+	}
+	l := g.winogradLayout()
+	th, tw, t, ld := l.th, l.tw, l.t, l.ld
+	s := winogradScratches.get()
+	scratch := s.floats(l.scratchLen())
+	m := scratch[:16*l.us]
+	v := scratch[16*l.us:][:16*l.vs]
+	wt := scratch[16*(l.us+l.vs):][:16*l.ms]
+	plane := scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()]
+	tmp := scratch[16*(l.us+l.vs+l.ms)+len(plane):][:8*ld]
+
+	for c := 0; c < g.c; c++ {
+		winogradPlane(x[c*g.h*g.w:][:g.h*g.w], g.h, g.w, g.pad, th, ld, plane)
+		winogradInputTiles(plane, ld, th, tw, v[c*t:], l.vs, tmp)
+	}
+	// ∂y's tiles start at (2ty, 2tx) and reach past oh or ow into zeros,
+	// which contribute nothing: the plane of ∂y is unpadded.
+	for o := 0; o < g.o; o++ {
+		winogradPlane(dy[o*g.oh*g.ow:][:g.oh*g.ow], g.oh, g.ow, 0, th, ld, plane)
+		winogradGradientTiles(plane, ld, th, tw, wt[o*t:], l.ms)
+	}
+	for xi := 0; xi < 16; xi++ {
+		gemmOperands(gemmA{a: wt[xi*l.ms:][:g.o*t], ld: t}, gemmB{b: v[xi*l.vs:][:g.c*t], ld: t, trans: true},
+			g.o, g.c, t, m[xi*l.us:][:g.o*g.c], g.c, false)
+	}
+	winogradWeightGradient(m, l.us, g.o*g.c, dw)
+	winogradScratches.put(s)
+}
+
+// winogradGradientTilesScalar writes the transformed output-gradient tiles
+// of one channel, W[ξ][ty·tw+tx] = (A ∂Y Aᵀ)[ξ] at w[ξ·ws + ty·tw + tx],
+// for the 2×2 tiles ∂Y [[a, b], [c, d]] of its unpadded deinterleaved
+// plane (winogradPlane with padding 0: a and c in the even columns, b and
+// d in the odd). A's rows are (1, 0), (1, 1), (1, −1), (0, −1), so the
+// rows (p, q) of A ∂Y are (a, b), (a+c, b+d), (a−c, b−d), (−c, −d), and
+// each becomes (p, p+q, p−q, −q). It is winogradGradientTiles outside the
+// browser's SIMD build, and its reference.
+func winogradGradientTilesScalar(plane []float32, ld, th, tw int, w []float32, ws int) {
+	hp := 2*th + 2
+	for ty := 0; ty < th; ty++ {
+		e0, e1 := plane[2*ty*ld:][:ld], plane[(2*ty+1)*ld:][:ld]
+		o0, o1 := plane[(hp+2*ty)*ld:][:ld], plane[(hp+2*ty+1)*ld:][:ld]
+		for tx := 0; tx < tw; tx++ {
+			a, b, c, d := e0[tx], o0[tx], e1[tx], o1[tx]
+			p := [4]float32{a, a + c, a - c, -c}
+			q := [4]float32{b, b + d, b - d, -d}
+			at := ty*tw + tx
+			for i := 0; i < 4; i++ {
+				w[4*i*ws+at] = p[i]
+				w[(4*i+1)*ws+at] = p[i] + q[i]
+				w[(4*i+2)*ws+at] = p[i] - q[i]
+				w[(4*i+3)*ws+at] = -q[i]
+			}
+		}
+	}
+}
+
+// winogradWeightGradient adds Gᵀ M G to the 3×3 kernels of dw [n, 3, 3],
+// for M[ξ][i] at m[ξ·ms + i], i < n. Gᵀ's rows are (1, ½, ½, 0),
+// (0, ½, −½, 0) and (0, ½, ½, 1). Scalar in every build, like
+// winogradWeights: 16·n values against the GEMMs' 16·n·T multiply-adds.
+func winogradWeightGradient(m []float32, ms, n int, dw []float32) {
+	dw = dw[:9*n]
+	var r [16][]float32
+	for xi := range r {
+		r[xi] = m[xi*ms:][:n]
+	}
+	for i := 0; i < n; i++ {
+		// Gᵀ M: three rows of four.
+		var gm [3][4]float32
+		for j := 0; j < 4; j++ {
+			m0, m1, m2, m3 := r[j][i], r[4+j][i], r[8+j][i], r[12+j][i]
+			s := (m1 + m2) * 0.5
+			gm[0][j], gm[1][j], gm[2][j] = m0+s, (m1-m2)*0.5, s+m3
+		}
+		// (Gᵀ M) G: the same on each row.
+		k := (*[9]float32)(dw[9*i:])
+		for y := 0; y < 3; y++ {
+			m0, m1, m2, m3 := gm[y][0], gm[y][1], gm[y][2], gm[y][3]
+			s := (m1 + m2) * 0.5
+			k[3*y] += m0 + s
+			k[3*y+1] += (m1 - m2) * 0.5
+			k[3*y+2] += s + m3
+		}
+	}
 }
 
 // winogradRun is the Winograd convolution g of x [c, h, w] into y

@@ -21,6 +21,13 @@ func winogradOutputTiles(m []float32, ms, th, tw int, b float32, rows, y []float
 	winogradOutputTilesScalar(m, ms, th, tw, b, rows, y, ow, accumulate)
 }
 
+// winogradGradientTiles writes the transformed output-gradient tiles of
+// one channel (see winogradGradientTilesScalar), the scalar kernel in this
+// build.
+func winogradGradientTiles(plane []float32, ld, th, tw int, w []float32, ws int) {
+	winogradGradientTilesScalar(plane, ld, th, tw, w, ws)
+}
+
 // winogradDeinterleave splits src into its even and odd values (see
 // winogradDeinterleaveScalar).
 func winogradDeinterleave(src, even, odd []float32) { winogradDeinterleaveScalar(src, even, odd) }

@@ -78,6 +78,49 @@ func winogradInputGroup(e, o *[5]float32, v0, v1, v2, v3 *[4]float32) {
 	o0.Sub(o1).StoreArray(v3)
 }
 
+// winogradGradientTiles writes the transformed output-gradient tiles of
+// one channel (see winogradGradientTilesScalar) four tiles at a time,
+// matching the scalar kernel (up to the sign of a zero: −c is 0−c here):
+// in the deinterleaved plane, four adjacent tiles' a, b, c or d are four
+// adjacent floats. A row not a multiple of four tiles ends with a vector
+// overlapping the one before; rows of fewer than four tiles take the
+// scalar kernel.
+func winogradGradientTiles(plane []float32, ld, th, tw int, w []float32, ws int) {
+	if tw < 4 {
+		winogradGradientTilesScalar(plane, ld, th, tw, w, ws)
+		return
+	}
+	hp := 2*th + 2
+	var zero archsimd.Float32x4
+	for ty := 0; ty < th; ty++ {
+		e0, e1 := plane[2*ty*ld:][:tw:tw], plane[(2*ty+1)*ld:][:tw:tw]
+		o0, o1 := plane[(hp+2*ty)*ld:][:tw:tw], plane[(hp+2*ty+1)*ld:][:tw:tw]
+		wt := w[ty*tw:]
+		var rows [16][]float32
+		for xi := range rows {
+			rows[xi] = wt[xi*ws:][:tw:tw]
+		}
+		for t0 := 0; t0 < tw; t0 += 4 {
+			t := min(t0, tw-4) // the last vector may overlap the one before
+			if t < 0 || t+4 > tw {
+				panic("engine: winogradGradientTiles: tile out of range") // never: proves the bounds below
+			}
+			a := archsimd.LoadFloat32x4Array((*[4]float32)(e0[t : t+4]))
+			b := archsimd.LoadFloat32x4Array((*[4]float32)(o0[t : t+4]))
+			c := archsimd.LoadFloat32x4Array((*[4]float32)(e1[t : t+4]))
+			d := archsimd.LoadFloat32x4Array((*[4]float32)(o1[t : t+4]))
+			p := [4]archsimd.Float32x4{a, a.Add(c), a.Sub(c), zero.Sub(c)}
+			q := [4]archsimd.Float32x4{b, b.Add(d), b.Sub(d), zero.Sub(d)}
+			for i := 0; i < 4; i++ {
+				p[i].StoreArray((*[4]float32)(rows[4*i][t : t+4]))
+				p[i].Add(q[i]).StoreArray((*[4]float32)(rows[4*i+1][t : t+4]))
+				p[i].Sub(q[i]).StoreArray((*[4]float32)(rows[4*i+2][t : t+4]))
+				zero.Sub(q[i]).StoreArray((*[4]float32)(rows[4*i+3][t : t+4]))
+			}
+		}
+	}
+}
+
 // winogradOutputTiles writes (or adds, with accumulate) the output plane
 // y [oh, ow] of one channel, the tiles Aᵀ M A + b for M[ξ][ty·tw+tx] at
 // m[ξ·ms + ty·tw + tx], four tiles at a time (matching

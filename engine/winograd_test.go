@@ -29,10 +29,11 @@ var winogradTable = []winogradCase{
 	{c: 128, h: 34, w: 34, o: 128, p: 0, bias: true}, // the residual blocks' convolution
 }
 
-// winogradTolerance is the error allowed at an output of a Winograd
-// convolution of c input channels against conv2dNaive, given abs, Σ|x·w|
-// over the output's window (the same convolution of |x| with |w|, plus
-// |bias|), and mean, the mean of abs over all outputs.
+// winogradBound is the error allowed at an output of a Winograd
+// convolution of c input channels against conv2dNaive, in units of
+// u·(abs + mean): abs is Σ|x·w| over the output's window (the same
+// convolution of |x| with |w|, plus |bias|), and mean the mean of abs over
+// all outputs (assertWinogradClose).
 //
 // Both sides are float32 sums, with one rounding (u = 2⁻²⁴ relative) per
 // addition. The naive one adds 9c products in turn, so its error is at
@@ -53,13 +54,21 @@ var winogradTable = []winogradCase{
 // fails by orders of magnitude on any wrong coefficient, tile or edge,
 // whose errors are the size of a whole term |x·w| ≈ Σ|x·w|/9c (tried: one
 // of G's halvings made ×0.5001 fails TestWinogradMatchesNaive).
-func winogradTolerance(c int, abs, mean float64) float64 {
-	return (9*float64(c) + 7.1*float64(c+8)) * 0x1p-24 * (abs + mean)
-}
+func winogradBound(c int) float64 { return 9*float64(c) + 7.1*float64(c+8) }
 
-// assertWinogradClose holds got to want within winogradTolerance of each
-// element's Σ|x·w| (abs), reporting the worst ratio of error to tolerance.
-func assertWinogradClose(t *testing.T, what string, c int, got, want, abs []float32) {
+// winogradWeightBound is winogradBound for a weight gradient summed over
+// n output positions in T tiles (per image; over a batch, the totals).
+// The naive sum adds n products in turn; the Winograd one rounds about T+8
+// additions in a row (T in the GEMM, 2 in each of V and W, and 4 in
+// Gᵀ M G, whose halvings are exact) of values bounded through
+// |Gᵀ|(|A||∂Y||Aᵀ| ⊙ |Bᵀ||d||B|)|G|: for all-ones ∂Y and d that is 36 a
+// tile where Σ|x·∂y| over its 4 outputs is 4, a factor of 9.
+func winogradWeightBound(n, tiles int) float64 { return float64(n) + 9*float64(tiles+8) }
+
+// assertWinogradClose holds got to want within bound·u·(abs + mean) at
+// each element, abs being its Σ|x·w| (see winogradBound), and reports the
+// worst ratio of error to tolerance.
+func assertWinogradClose(t *testing.T, what string, bound float64, got, want, abs []float32) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
@@ -72,7 +81,7 @@ func assertWinogradClose(t *testing.T, what string, c int, got, want, abs []floa
 	worst := 0.0
 	for i := range want {
 		d := math.Abs(float64(got[i]) - float64(want[i]))
-		tol := winogradTolerance(c, float64(abs[i]), mean)
+		tol := bound * 0x1p-24 * (float64(abs[i]) + mean)
 		if d > tol || math.IsNaN(float64(got[i])) {
 			t.Fatalf("%s: element %d = %g, want %g (tolerance %g)", what, i, got[i], want[i], tol)
 		}
@@ -105,16 +114,16 @@ func TestWinogradMatchesNaive(t *testing.T) {
 			if wc.bias {
 				b = randTensor(rng, g.o).Data
 			}
-			wantY, wantDx, _, _ := conv2dNaive(x, w, b, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, dy)
+			wantY, wantDx, wantDw, _ := conv2dNaive(x, w, b, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, dy)
 			var absB []float32
 			if b != nil {
 				absB = absAll(b)
 			}
-			absY, absDx, _, _ := conv2dNaive(absAll(x), absAll(w), absB, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, absAll(dy))
+			absY, absDx, absDw, _ := conv2dNaive(absAll(x), absAll(w), absB, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, absAll(dy))
 
 			y := randTensor(rng, g.outLen()).Data // garbage in: the forward overwrites
 			g.winogradForward(x, w, b, y)
-			assertWinogradClose(t, "y", g.c, y, wantY, absY)
+			assertWinogradClose(t, "y", winogradBound(g.c), y, wantY, absY)
 
 			// The input gradient accumulates: start from a known dx0.
 			dx0 := randTensor(rng, g.inLen()).Data
@@ -124,7 +133,17 @@ func TestWinogradMatchesNaive(t *testing.T) {
 				dx[i] -= dx0[i]
 			}
 			// ∂x sums over o output channels (9o terms a value).
-			assertWinogradClose(t, "dx", g.o, dx, wantDx, absDx)
+			assertWinogradClose(t, "dx", winogradBound(g.o), dx, wantDx, absDx)
+
+			// The weight gradient accumulates too.
+			dw0 := randTensor(rng, len(w)).Data
+			dw := append([]float32(nil), dw0...)
+			g.winogradBackwardWeight(x, dy, dw)
+			for i := range dw {
+				dw[i] -= dw0[i]
+			}
+			l := g.winogradLayout()
+			assertWinogradClose(t, "dw", winogradWeightBound(g.oh*g.ow, l.t), dw, wantDw, absDw)
 		})
 	}
 }
@@ -132,7 +151,7 @@ func TestWinogradMatchesNaive(t *testing.T) {
 // TestWinogradConvOps runs Conv2D and a stride-1 ConvTranspose2D on shapes
 // that take the Winograd kernels (see convGeometry.winograd), through the
 // tape, against the naive loops: the dispatch, the bias, batches of two
-// and the accumulation into ∂x. (The stride-2 transposed convolutions of
+// and the accumulation into ∂x and ∂w. (The stride-2 transposed convolutions of
 // the generator keep the GEMM and col2im: winogradInput needs stride 1.)
 func TestWinogradConvOps(t *testing.T) {
 	rng := newRNG(8)
@@ -150,11 +169,11 @@ func TestWinogradConvOps(t *testing.T) {
 			if b != nil {
 				absB = absAll(b.Data)
 			}
-			absY, absDx, _, _ := conv2dNaive(absAll(x.Data), absAll(w.Data), absB, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, absAll(dy))
-			assertWinogradClose(t, "y", cc.c, y.Data, wantY, absY)
-			assertWinogradClose(t, "dx", cc.o, x.Grad, wantDx, absDx)
+			absY, absDx, absDw, _ := conv2dNaive(absAll(x.Data), absAll(w.Data), absB, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, absAll(dy))
+			assertWinogradClose(t, "y", winogradBound(cc.c), y.Data, wantY, absY)
+			assertWinogradClose(t, "dx", winogradBound(cc.o), x.Grad, wantDx, absDx)
+			assertWinogradClose(t, "dw", winogradWeightBound(cc.n*g.oh*g.ow, cc.n*g.winogradLayout().t), w.Grad, wantDw, absDw)
 			tol := convTolerance(cc) * float64(y.Shape[2]*y.Shape[3])
-			assertClose(t, "dw", w.Grad, wantDw, tol, 1e-5)
 			if b != nil {
 				assertClose(t, "db", b.Grad, wantDb, tol, 1e-5)
 			}
@@ -169,11 +188,11 @@ func TestWinogradConvOps(t *testing.T) {
 			dy := randTensor(rng, y.Shape...).Data
 			tp.BackwardFrom(y, dy)
 			wantY, wantDx, wantDw, _ := convTranspose2dNaive(x.Data, w.Data, nil, cc.n, cc.o, g.oh, g.ow, cc.c, cc.kh, cc.kw, 1, cc.p, 0, dy)
-			absY, _, _, _ := convTranspose2dNaive(absAll(x.Data), absAll(w.Data), nil, cc.n, cc.o, g.oh, g.ow, cc.c, cc.kh, cc.kw, 1, cc.p, 0, nil)
-			assertWinogradClose(t, "y", cc.o, y.Data, wantY, absY)
+			absY, _, absDw, _ := convTranspose2dNaive(absAll(x.Data), absAll(w.Data), nil, cc.n, cc.o, g.oh, g.ow, cc.c, cc.kh, cc.kw, 1, cc.p, 0, absAll(dy))
+			assertWinogradClose(t, "y", winogradBound(cc.o), y.Data, wantY, absY)
+			assertWinogradClose(t, "dw", winogradWeightBound(cc.n*g.oh*g.ow, cc.n*g.winogradLayout().t), w.Grad, wantDw, absDw)
 			tol := convTolerance(cc)
 			assertClose(t, "dx", x.Grad, wantDx, tol*float64(cc.o), 1e-5)
-			assertClose(t, "dw", w.Grad, wantDw, tol*float64(g.oh*g.ow), 1e-5)
 		})
 	}
 }
@@ -196,6 +215,12 @@ func TestWinogradTilesMatchScalar(t *testing.T) {
 				winogradInputTiles(plane, ld, th, tw, got, vs, make([]float32, 8*ld))
 				winogradInputTilesScalar(plane, ld, th, tw, want, vs)
 				assertClose(t, "V", got, want, 0, 0)
+
+				gotW := randTensor(rng, 16*vs).Data
+				wantW := append([]float32(nil), gotW...)
+				winogradGradientTiles(plane, ld, th, tw, gotW, vs)
+				winogradGradientTilesScalar(plane, ld, th, tw, wantW, vs)
+				assertClose(t, "W", gotW, wantW, 0, 0)
 
 				m := randTensor(rng, 16*vs).Data
 				for _, odd := range []int{0, 1} {
