@@ -89,15 +89,16 @@ func BenchmarkConv2D_3x3_128to128_32px_GEMM(b *testing.B) {
 	b.Run("BackwardWeight", func(b *testing.B) { benchConv(b, g, false, passBackwardWeight, true) })
 }
 
-// BenchmarkConv2DWinogradVsGEMM times the three passes of small 3×3
+// BenchmarkConv2DWinogradVsGEMM times the three passes of 3×3
 // stride-1 convolutions both ways (Winograd, then the im2col GEMM), the
-// measurements behind winogradMinChannels and
-// winogradMinSize: the transforms cost in proportion to the images and the
+// measurements behind winogradMinChannels, winogradMinSize and
+// winogradWeight: the transforms cost in proportion to the images and the
 // GEMMs' savings in proportion to the channels too, so Winograd loses on
 // few channels or few pixels. Shapes are c→o at the output size, padding 1.
 func BenchmarkConv2DWinogradVsGEMM(b *testing.B) {
 	for _, s := range []struct{ c, o, px int }{
-		{8, 8, 32}, {16, 16, 16}, {16, 16, 32}, {32, 32, 8}, {32, 32, 16}, {64, 64, 8}, {128, 128, 16},
+		{8, 8, 32}, {16, 16, 16}, {16, 16, 32}, {32, 32, 8}, {32, 32, 16}, {32, 32, 32}, {64, 64, 8},
+		{64, 64, 16}, {64, 64, 32}, {128, 128, 16}, {128, 128, 64},
 	} {
 		g := newConvGeometry(s.c, s.px, s.px, s.o, 3, 3, 1, 1)
 		for _, via := range []struct {

@@ -21,8 +21,8 @@ import "fmt"
 // the padded ∂y with the flipped weight (see fullConvolution). A 3×3
 // stride-1 kernel with enough channels (the generator's residual blocks)
 // runs its forward pass and input gradient as Winograd convolutions
-// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds), and
-// its weight gradient as the adjoint of that.
+// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds), and,
+// at 32×32 or more, its weight gradient as the adjoint of that.
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
@@ -163,10 +163,10 @@ func (g convGeometry) forwardGEMM(x, w, bias, y []float32) {
 }
 
 // backwardWeight adds ∂y [o, oh·ow] · im2col(x)ᵀ to dw [o, k]: as a
-// Winograd convolution where the forward pass is one (see
-// winogradBackwardWeight), else backwardWeightGEMM.
+// Winograd convolution for a 3×3 stride-1 kernel with enough channels and
+// output (see winogradWeight), else backwardWeightGEMM.
 func (g convGeometry) backwardWeight(x, dy, dw []float32) {
-	if g.winograd() {
+	if g.winogradWeight() {
 		g.winogradBackwardWeight(x, dy, dw)
 		return
 	}

@@ -80,6 +80,24 @@ func (g convGeometry) winograd() bool {
 		g.oh >= winogradMinSize && g.ow >= winogradMinSize
 }
 
+// winogradWeight reports whether g's weight gradient runs as a Winograd
+// convolution (winogradBackwardWeight): as the forward pass, but only for
+// outputs of 32×32 or more, and natively only with
+// winogradWeightMinChannels. Its 16 GEMMs run over the tiles (k = T), and
+// at 16×16 (T = 64) they are too short to pay for the transforms.
+// Measured (BenchmarkConv2DWinogradVsGEMM, BackwardWeight, Winograd
+// against the GEMM, medians of three, direct-equivalent GFLOP/s): in the
+// browser 64→64 at 16 px 13.9 against 16.5, 128→128 at 16 px 15.5 and
+// 16.7 against 13.8 and 20.4 (two runs); 32→32 at 32 px 14.3 against 8.8,
+// 64→64 at 32 px 17.2 against 13.5, 128→128 at 32 px 26.5 against 13.0
+// (BenchmarkConv2D_3x3_128to128_32px), at 64 px 24.5 against 13.5.
+// Natively (two cores, scalar transforms) 32→32 at 32 px 17.3 against
+// 28.5, 64→64 at 32 px 31.9 against 40.0, 128→128 at 32 px 41.3 against
+// 31.2, at 64 px 67.3 against 39.3.
+func (g convGeometry) winogradWeight() bool {
+	return g.winograd() && g.oh >= 32 && g.ow >= 32 && g.c >= winogradWeightMinChannels && g.o >= winogradWeightMinChannels
+}
+
 // winogradInput reports whether g's input gradient runs as a Winograd
 // convolution: stride 1, 3×3, and padding at most 2, so that the
 // convolution of ∂y giving it (winogradGradient) has padding 2−p ≥ 0.

@@ -21,6 +21,11 @@ func winogradOutputTiles(m []float32, ms, th, tw int, b float32, rows, y []float
 	winogradOutputTilesScalar(m, ms, th, tw, b, rows, y, ow, accumulate)
 }
 
+// winogradWeightMinChannels: natively the scalar transforms make the
+// Winograd weight gradient lose to the GEMM below 128 channels (see
+// winogradWeight).
+const winogradWeightMinChannels = 128
+
 // winogradGradientTiles writes the transformed output-gradient tiles of
 // one channel (see winogradGradientTilesScalar), the scalar kernel in this
 // build.

@@ -78,6 +78,10 @@ func winogradInputGroup(e, o *[5]float32, v0, v1, v2, v3 *[4]float32) {
 	o0.Sub(o1).StoreArray(v3)
 }
 
+// winogradWeightMinChannels: in the browser the Winograd weight gradient
+// wins from the forward's winogradMinChannels (see winogradWeight).
+const winogradWeightMinChannels = winogradMinChannels
+
 // winogradGradientTiles writes the transformed output-gradient tiles of
 // one channel (see winogradGradientTilesScalar) four tiles at a time,
 // matching the scalar kernel (up to the sign of a zero: −c is 0−c here):

@@ -151,17 +151,25 @@ func TestWinogradMatchesNaive(t *testing.T) {
 // TestWinogradConvOps runs Conv2D and a stride-1 ConvTranspose2D on shapes
 // that take the Winograd kernels (see convGeometry.winograd), through the
 // tape, against the naive loops: the dispatch, the bias, batches of two
-// and the accumulation into ∂x and ∂w. (The stride-2 transposed convolutions of
-// the generator keep the GEMM and col2im: winogradInput needs stride 1.)
+// and the accumulation into ∂x and ∂w, with the weight gradient through
+// the GEMM (outputs below 32×32) and through Winograd (winogradWeight, in
+// every build). (The stride-2 transposed convolutions of the generator
+// keep the GEMM and col2im: winogradInput needs stride 1.)
 func TestWinogradConvOps(t *testing.T) {
 	rng := newRNG(8)
-	for _, cc := range []convCase{
-		{name: "32to40_18x17_p1", n: 2, c: 32, h: 18, w: 17, o: 40, kh: 3, kw: 3, s: 1, p: 1, bias: true},
-		{name: "40to32_19x18_p0", n: 1, c: 40, h: 19, w: 18, o: 32, kh: 3, kw: 3, s: 1, p: 0},
+	for _, tc := range []struct {
+		convCase
+		weight bool // the weight gradient runs as a Winograd convolution
+	}{
+		{convCase{name: "32to40_18x17_p1", n: 2, c: 32, h: 18, w: 17, o: 40, kh: 3, kw: 3, s: 1, p: 1, bias: true}, false},
+		{convCase{name: "40to32_19x18_p0", n: 1, c: 40, h: 19, w: 18, o: 32, kh: 3, kw: 3, s: 1, p: 0}, false},
+		{convCase{name: "128to128_34x35_p0", n: 1, c: 128, h: 34, w: 35, o: 128, kh: 3, kw: 3, s: 1, p: 0, bias: true}, true},
 	} {
+		cc := tc.convCase
 		g := newConvGeometry(cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p)
-		if !g.winograd() || !g.winogradInput() {
-			t.Fatalf("%s: winograd %v, winogradInput %v: the case should take the Winograd kernels", cc.name, g.winograd(), g.winogradInput())
+		if !g.winograd() || !g.winogradInput() || g.winogradWeight() != tc.weight {
+			t.Fatalf("%s: winograd %v, winogradInput %v, winogradWeight %v: the case should take the Winograd kernels (the weight gradient's: %v)",
+				cc.name, g.winograd(), g.winogradInput(), g.winogradWeight(), tc.weight)
 		}
 		t.Run("Conv2D_"+cc.name, func(t *testing.T) {
 			x, w, b, y, dy, wantY, wantDx, wantDw, wantDb := runConv2D(rng, cc)
@@ -299,11 +307,14 @@ func TestWinogradFlip(t *testing.T) {
 // not grow the heap.
 func TestWinogradAllocatesNothing(t *testing.T) {
 	rng := newRNG(12)
-	x := param(randTensor(rng, 1, 32, 18, 18))
-	w := param(randTensor(rng, 32, 32, 3, 3))
-	b := param(randTensor(rng, 32))
+	if g := newConvGeometry(128, 34, 34, 128, 3, 3, 1, 0); !g.winogradWeight() {
+		t.Fatal("the residual blocks' convolution should take the Winograd weight gradient")
+	}
+	x := param(randTensor(rng, 1, 128, 34, 34))
+	w := param(randTensor(rng, 128, 128, 3, 3))
+	b := param(randTensor(rng, 128))
 	tp := NewTape()
-	seed := randTensor(rng, 1, 32, 16, 16).Data
+	seed := randTensor(rng, 1, 128, 32, 32).Data
 	step := func() {
 		tp.Reset()
 		y := Conv2D(tp, x, w, b, 1, 0)
