@@ -174,8 +174,12 @@ func (g convGeometry) backwardWeight(x, dy, dw []float32) {
 }
 
 // backwardWeightGEMM is backwardWeight as one GEMM over the transposed
-// column matrix.
+// column matrix (or, for 3 output channels in the browser,
+// thinBackwardWeight).
 func (g convGeometry) backwardWeightGEMM(x, dy, dw []float32) {
+	if thinBackwardWeight(g, x, dy, dw) {
+		return
+	}
 	ohw := g.oh * g.ow
 	gemmOperands(gemmA{a: dy, ld: ohw}, g.columns(x, true), g.o, g.k(), ohw, dw, g.k(), true)
 }
