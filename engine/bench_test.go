@@ -129,7 +129,8 @@ func benchConvVia(b *testing.B, g convGeometry, pass convPass, viaGEMM bool) {
 	case passBackwardInput:
 		run = func() { g.winogradBackwardInput(w, out, in) }
 	case passBackwardWeight:
-		run = func() { g.winogradBackwardWeight(in, out, w) }
+		dw := make([]float32, len(w))
+		run = func() { g.winogradBackwardWeight(in, out, dw) }
 	}
 	run()
 	b.ReportAllocs()

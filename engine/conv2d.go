@@ -22,7 +22,8 @@ import "fmt"
 // stride-1 kernel with enough channels (the generator's residual blocks)
 // runs its forward pass and input gradient as Winograd convolutions
 // instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds), and,
-// at 32×32 or more, its weight gradient as the adjoint of that.
+// at 32×32 or more with enough channels (winogradWeight), its weight
+// gradient as the adjoint of that.
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {

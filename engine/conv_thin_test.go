@@ -14,6 +14,6 @@ var thinConvTable = []convCase{
 	{name: "thin_7x7_5to3_row9", n: 2, c: 5, h: 9, w: 15, o: 3, kh: 7, kw: 7, s: 1, p: 0, bias: true},
 	{name: "thin_3x3_1to3_row13", n: 1, c: 1, h: 6, w: 15, o: 3, kh: 3, kw: 3, s: 1, p: 0},
 	{name: "thin_1x1_4to3_row20", n: 1, c: 4, h: 3, w: 20, o: 3, kh: 1, kw: 1, s: 1, p: 0, bias: true},
-	{name: "thin_5x3_2to3_row7_gemm", n: 1, c: 2, h: 6, w: 9, o: 3, kh: 5, kw: 3, s: 1, p: 0},             // ow 7: the GEMM forward; the thin weight gradient with 3 columns after its vector
+	{name: "thin_5x3_2to3_row7_gemmforward", n: 1, c: 2, h: 6, w: 9, o: 3, kh: 5, kw: 3, s: 1, p: 0},      // ow 7: the GEMM forward; the thin weight gradient with 3 columns after its vector
 	{name: "thin_3x3_2to3_row3_gemm", n: 1, c: 2, h: 5, w: 5, o: 3, kh: 3, kw: 3, s: 1, p: 0, bias: true}, // ow 3: the GEMM for both
 }

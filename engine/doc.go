@@ -13,9 +13,10 @@
 // Every op lives in its own file with its forward and backward side by side,
 // and matches the semantics of the PyTorch op of the same name. The fast
 // kernels (im2col + a packed, register-blocked GEMM; Winograd F(2×2, 3×3)
-// for the 3×3 stride-1 convolutions; the browser's SIMD elementwise ops and
-// Adam) each have a naive or scalar reference in the tree that the tests
-// hold them to.
+// for the 3×3 stride-1 convolutions; the browser's direct kernels for
+// convolutions with 3 output channels, its SIMD elementwise ops and Adam)
+// each have a naive or scalar reference in the tree that the tests hold
+// them to.
 //
 // What it is not: a general array library (no broadcasting, no views, no
 // dtype other than float32) and it never touches JavaScript: the browser

@@ -82,18 +82,23 @@ func (g convGeometry) winograd() bool {
 
 // winogradWeight reports whether g's weight gradient runs as a Winograd
 // convolution (winogradBackwardWeight): as the forward pass, but only for
-// outputs of 32×32 or more, and natively only with
-// winogradWeightMinChannels. Its 16 GEMMs run over the tiles (k = T), and
-// at 16×16 (T = 64) they are too short to pay for the transforms.
-// Measured (BenchmarkConv2DWinogradVsGEMM, BackwardWeight, Winograd
-// against the GEMM, medians of three, direct-equivalent GFLOP/s): in the
-// browser 64→64 at 16 px 13.9 against 16.5, 128→128 at 16 px 15.5 and
-// 16.7 against 13.8 and 20.4 (two runs); 32→32 at 32 px 14.3 against 8.8,
-// 64→64 at 32 px 17.2 against 13.5, 128→128 at 32 px 26.5 against 13.0
-// (BenchmarkConv2D_3x3_128to128_32px), at 64 px 24.5 against 13.5.
-// Natively (two cores, scalar transforms) 32→32 at 32 px 17.3 against
-// 28.5, 64→64 at 32 px 31.9 against 40.0, 128→128 at 32 px 41.3 against
-// 31.2, at 64 px 67.3 against 39.3.
+// outputs of 32×32 or more, and with winogradWeightMinChannels (the
+// forward's 16 in the browser's SIMD build, 128 in the others). Its 16
+// GEMMs run over the tiles (k = T), which at 16×16 (T = 64) are too few to
+// pay for the transforms reliably.
+//
+// Measured (BenchmarkConv2DWinogradVsGEMM, BackwardWeight, Winograd against
+// the GEMM, medians of three, direct-equivalent GFLOP/s; two runs, the
+// second within make bench), in the browser: 128→128 at 32 px 26.5 / 20.7
+// against 13.0 / 12.6 (BenchmarkConv2D_3x3_128to128_32px) and at 64 px
+// 24.5 / 31.5 against 13.5 / 17.4, clear wins; 32→32 at 32 px 14.3 / 12.2
+// against 8.8 / 9.4; but 64→64 at 32 px 17.2 / 18.6 against 13.5 / 19.8,
+// 16→16 at 32 px 7.5 / 6.8 against 7.0 / 8.1, 64→64 at 16 px 13.9 / 12.6
+// against 16.5 / 9.9 and 128→128 at 16 px 16.7 / 20.1 against 20.4 / 19.9,
+// within this machine's noise. Natively (two cores, scalar transforms):
+// 128→128 at 32 px 41.3 / 43.9 against 31.2 / 35.6, at 64 px 67.3 / 76.0
+// against 39.3 / 55.5; 64→64 at 32 px 31.9 / 40.8 against 40.0 / 40.1;
+// 32→32 at 32 px 17.3 / 20.6 against 28.5 / 40.0.
 func (g convGeometry) winogradWeight() bool {
 	return g.winograd() && g.oh >= 32 && g.ow >= 32 && g.c >= winogradWeightMinChannels && g.o >= winogradWeightMinChannels
 }
@@ -177,6 +182,29 @@ func (l winogradLayout) scratchLen() int {
 
 func (l winogradLayout) planeLen() int { return 2 * (2*l.th + 2) * l.ld }
 
+// parts cuts a Winograd convolution's scratch (scratchLen floats) into its
+// three sets of 16 matrices (us, vs and ms floats apart: U, V and M of the
+// forward pass; M, V and W of the weight gradient), the deinterleaved
+// plane and the transforms' working rows.
+func (l winogradLayout) parts(scratch []float32) (u, v, m, plane, tmp []float32) {
+	u = scratch[:16*l.us]
+	v = scratch[16*l.us:][:16*l.vs]
+	m = scratch[16*(l.us+l.vs):][:16*l.ms]
+	plane = scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()]
+	tmp = scratch[16*(l.us+l.vs+l.ms)+len(plane):][:8*l.ld]
+	return u, v, m, plane, tmp
+}
+
+// winogradInputTransform writes V[ξ][c][ty·tw+tx] = (Bᵀ d B)[ξ] for every
+// channel c of x [c, h, w] and its input tile d at (2ty−p, 2tx−p), the
+// matrices vs apart in v, through plane and tmp (see parts).
+func (g convGeometry) winogradInputTransform(l winogradLayout, x, v, plane, tmp []float32) {
+	for c := 0; c < g.c; c++ {
+		winogradPlane(x[c*g.h*g.w:][:g.h*g.w], g.h, g.w, g.pad, l.th, l.ld, plane)
+		winogradInputTiles(plane, l.ld, l.th, l.tw, v[c*l.t:], l.vs, tmp)
+	}
+}
+
 // winogradForward sets y [o, oh, ow] to the convolution of x [c, h, w] with
 // w [o, c, 3, 3], plus bias [o] if non-nil. g must be 3×3 with stride 1.
 func (g convGeometry) winogradForward(x, w, bias, y []float32) {
@@ -220,17 +248,8 @@ func (g convGeometry) winogradBackwardWeight(x, dy, dw []float32) {
 	l := g.winogradLayout()
 	th, tw, t, ld := l.th, l.tw, l.t, l.ld
 	s := winogradScratches.get()
-	scratch := s.floats(l.scratchLen())
-	m := scratch[:16*l.us]
-	v := scratch[16*l.us:][:16*l.vs]
-	wt := scratch[16*(l.us+l.vs):][:16*l.ms]
-	plane := scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()]
-	tmp := scratch[16*(l.us+l.vs+l.ms)+len(plane):][:8*ld]
-
-	for c := 0; c < g.c; c++ {
-		winogradPlane(x[c*g.h*g.w:][:g.h*g.w], g.h, g.w, g.pad, th, ld, plane)
-		winogradInputTiles(plane, ld, th, tw, v[c*t:], l.vs, tmp)
-	}
+	m, v, wt, plane, tmp := l.parts(s.floats(l.scratchLen()))
+	g.winogradInputTransform(l, x, v, plane, tmp)
 	// ∂y's tiles start at (2ty, 2tx) and reach past oh or ow into zeros,
 	// which contribute nothing: the plane of ∂y is unpadded.
 	for o := 0; o < g.o; o++ {
@@ -252,7 +271,8 @@ func (g convGeometry) winogradBackwardWeight(x, dy, dw []float32) {
 // d in the odd). A's rows are (1, 0), (1, 1), (1, −1), (0, −1), so the
 // rows (p, q) of A ∂Y are (a, b), (a+c, b+d), (a−c, b−d), (−c, −d), and
 // each becomes (p, p+q, p−q, −q). It is winogradGradientTiles outside the
-// browser's SIMD build, and its reference.
+// browser's SIMD build, and its reference (bit for bit: a negation is
+// 0 − x in both, which differs from −x in the sign of a zero).
 func winogradGradientTilesScalar(plane []float32, ld, th, tw int, w []float32, ws int) {
 	hp := 2*th + 2
 	for ty := 0; ty < th; ty++ {
@@ -260,14 +280,14 @@ func winogradGradientTilesScalar(plane []float32, ld, th, tw int, w []float32, w
 		o0, o1 := plane[(hp+2*ty)*ld:][:ld], plane[(hp+2*ty+1)*ld:][:ld]
 		for tx := 0; tx < tw; tx++ {
 			a, b, c, d := e0[tx], o0[tx], e1[tx], o1[tx]
-			p := [4]float32{a, a + c, a - c, -c}
-			q := [4]float32{b, b + d, b - d, -d}
+			p := [4]float32{a, a + c, a - c, 0 - c}
+			q := [4]float32{b, b + d, b - d, 0 - d}
 			at := ty*tw + tx
 			for i := 0; i < 4; i++ {
 				w[4*i*ws+at] = p[i]
 				w[(4*i+1)*ws+at] = p[i] + q[i]
 				w[(4*i+2)*ws+at] = p[i] - q[i]
-				w[(4*i+3)*ws+at] = -q[i]
+				w[(4*i+3)*ws+at] = 0 - q[i]
 			}
 		}
 	}
@@ -310,18 +330,9 @@ func winogradWeightGradient(m []float32, ms, n int, dw []float32) {
 // [16][c][o], read at the positions flip maps to and transposed. bias [o]
 // may be nil; accumulate adds to y rather than overwriting it.
 func (g convGeometry) winogradRun(l winogradLayout, scratch, x []float32, flip *[16]int, bias, y []float32, accumulate bool) {
-	th, tw, t, ld := l.th, l.tw, l.t, l.ld
-	u := scratch[:16*l.us]
-	v := scratch[16*l.us:][:16*l.vs]
-	m := scratch[16*(l.us+l.vs):][:16*l.ms]
-	plane := scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()]
-	tmp := scratch[16*(l.us+l.vs+l.ms)+len(plane):][:8*ld]
-
-	// V[ξ][c][ty·tw+tx] = (Bᵀ d B)[ξ] for the input tile d at (2ty−p, 2tx−p).
-	for c := 0; c < g.c; c++ {
-		winogradPlane(x[c*g.h*g.w:][:g.h*g.w], g.h, g.w, g.pad, th, ld, plane)
-		winogradInputTiles(plane, ld, th, tw, v[c*t:], l.vs, tmp)
-	}
+	th, tw, t := l.th, l.tw, l.t
+	u, v, m, _, tmp := l.parts(scratch)
+	g.winogradInputTransform(l, x, v, scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()], tmp)
 
 	// M[ξ] = U[ξ] · V[ξ], o×T.
 	for xi := 0; xi < 16; xi++ {

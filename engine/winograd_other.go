@@ -23,7 +23,8 @@ func winogradOutputTiles(m []float32, ms, th, tw int, b float32, rows, y []float
 
 // winogradWeightMinChannels: natively the scalar transforms make the
 // Winograd weight gradient lose to the GEMM below 128 channels (see
-// winogradWeight).
+// winogradWeight). The browser's scalar build, the fallback, takes the
+// same (unmeasured there: it runs only where wasm SIMD is missing).
 const winogradWeightMinChannels = 128
 
 // winogradGradientTiles writes the transformed output-gradient tiles of

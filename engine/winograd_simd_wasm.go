@@ -84,7 +84,7 @@ const winogradWeightMinChannels = winogradMinChannels
 
 // winogradGradientTiles writes the transformed output-gradient tiles of
 // one channel (see winogradGradientTilesScalar) four tiles at a time,
-// matching the scalar kernel (up to the sign of a zero: −c is 0−c here):
+// matching the scalar kernel bit for bit:
 // in the deinterleaved plane, four adjacent tiles' a, b, c or d are four
 // adjacent floats. A row not a multiple of four tiles ends with a vector
 // overlapping the one before; rows of fewer than four tiles take the
