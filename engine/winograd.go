@@ -331,8 +331,8 @@ func winogradWeightGradient(m []float32, ms, n int, dw []float32) {
 // may be nil; accumulate adds to y rather than overwriting it.
 func (g convGeometry) winogradRun(l winogradLayout, scratch, x []float32, flip *[16]int, bias, y []float32, accumulate bool) {
 	th, tw, t := l.th, l.tw, l.t
-	u, v, m, _, tmp := l.parts(scratch)
-	g.winogradInputTransform(l, x, v, scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()], tmp)
+	u, v, m, plane, tmp := l.parts(scratch)
+	g.winogradInputTransform(l, x, v, plane, tmp)
 
 	// M[ξ] = U[ξ] · V[ξ], o×T.
 	for xi := 0; xi < 16; xi++ {
