@@ -143,7 +143,7 @@ func thinWeightBlock3(g convGeometry, x, dy []float32, c, ky, kx int) (s [3][3]f
 	}
 	for o, row := range [3][3]archsimd.Float32x4{{a00, a01, a02}, {a10, a11, a12}, {a20, a21, a22}} {
 		for j, v := range row {
-			s[o][j] += sumLanes(v)
+			s[o][j] += float32(fold(v))
 		}
 	}
 	return s
@@ -171,15 +171,8 @@ func thinWeightBlock1(g convGeometry, x, dy []float32, c, ky, kx int) (s [3]floa
 			s[2] += e2[ox] * xr[ox]
 		}
 	}
-	s[0] += sumLanes(a0)
-	s[1] += sumLanes(a1)
-	s[2] += sumLanes(a2)
+	s[0] += float32(fold(a0))
+	s[1] += float32(fold(a1))
+	s[2] += float32(fold(a2))
 	return s
-}
-
-// sumLanes is the sum of v's four lanes.
-func sumLanes(v archsimd.Float32x4) float32 {
-	var l [4]float32
-	v.StoreArray(&l)
-	return (l[0] + l[1]) + (l[2] + l[3])
 }

@@ -84,9 +84,8 @@ const winogradWeightMinChannels = winogradMinChannels
 
 // winogradGradientTiles writes the transformed output-gradient tiles of
 // one channel (see winogradGradientTilesScalar) four tiles at a time,
-// matching the scalar kernel bit for bit:
-// in the deinterleaved plane, four adjacent tiles' a, b, c or d are four
-// adjacent floats. A row not a multiple of four tiles ends with a vector
+// matching the scalar kernel bit for bit: in the deinterleaved plane, four
+// adjacent tiles' a, b, c or d are four adjacent floats. A row not a multiple of four tiles ends with a vector
 // overlapping the one before; rows of fewer than four tiles take the
 // scalar kernel.
 func winogradGradientTiles(plane []float32, ld, th, tw int, w []float32, ws int) {
