@@ -753,68 +753,33 @@ func paramCount(params []*engine.Tensor) int {
 // IdentityBalancer chooses, iteration by iteration, how many of the two
 // identity terms worker 0 computes (GeneratorBackwardSharing; worker 1
 // computes the rest), so that the worker on the faster core takes the
-// work the slower one would finish late. Browser cores are seldom equal
-// for long (another tab or program, a performance and an efficiency core,
-// a host's other tenants).
+// work the slower one would finish late. Two workers wait for each other
+// once per iteration, so an iteration takes as long as the slower one;
+// browser cores are seldom equal for long (another tab or program, a
+// performance and an efficiency core, a host's other tenants).
 //
-// It models the two workers' iteration as the browser runs it (package
-// wasm): worker 0 starts it, worker 1 starts Lag ms later; worker 0 waits
-// for worker 1's generator part only after its own discriminator half
-// (the Slack), and worker 1 cannot start the next iteration before worker
-// 0 does. So worker 1 may fall behind by up to the slack without costing
-// anything, and a worker that is a few percent slower for good fills the
-// slack and then holds the other to its pace. An identity term (about a
-// quarter of a generator half) is too big a piece to move in every
-// iteration for a small difference, so the balancer moves one now and then,
-// when the lag says so: it looks a few iterations ahead, through every
-// choice of counts, and takes the first count of the sequence that ends
-// them soonest, on smoothed per-worker costs and the lag measured in the
-// iteration just done. Where nothing is to gain it keeps one term each.
-// The zero value starts with one term each.
+// It models each worker's iteration as a base plus its identity terms,
+// each costing about a quarter of its generator half (the cycle's two
+// generator passes, the discriminator's verdict and the identity term are
+// four passes of about the same cost), smooths base and cost over the
+// last iterations, and picks the count with the shortest slower worker,
+// changing only for a clear gain. The zero value starts with one term
+// each.
 type IdentityBalancer struct {
-	terms int  // worker 0's count for the iteration Next returns it for
-	seen  bool // the costs hold a measurement
-	// Smoothed, ms, per worker: the generator half without identity terms
-	// (base), one identity term (cost), the rest of the iteration's work
-	// (rest); and worker 0's discriminator half (slack).
-	base, cost, rest [2]float64
-	slack            float64
-	lag              float64 // worker 1's start after worker 0's in the next iteration, ms
+	terms      int        // worker 0's count for the iteration Next returns it for
+	seen       bool       // base and cost hold a measurement
+	base, cost [2]float64 // smoothed, ms, per worker
 }
 
-// BalanceTiming is one iteration of a two-worker run as IdentityBalancer
-// reads it, in milliseconds.
-type BalanceTiming struct {
-	// Gen is each worker's generator half, its identity terms included;
-	// Rest the rest of its work in the iteration (its discriminator half
-	// and the Adam steps).
-	Gen, Rest [2]float64
-	// Slack is worker 0's discriminator half, the time it computes
-	// between sending its generator part and needing worker 1's.
-	Slack float64
-	// Lag is how long after worker 0 worker 1 began its generator half;
-	// NaN when it is not known (the balancer then carries its own
-	// estimate).
-	Lag float64
-}
-
+// identityBalanceSmoothing weighs the newest iteration in the balancer's
+// running averages, and identityBalanceGain is the least predicted gain,
+// as a fraction of the slower worker's time, for which it moves an
+// identity term. Together: a core 30% slower for three iterations moves
+// a term; one iteration 40% slower, or a core 10% slower, does not, as a
+// move on noise would cost more than it gains.
 const (
-	// identityBalanceSmoothing weighs the newest iteration in the
-	// balancer's running averages of the costs.
-	identityBalanceSmoothing = 1.0 / 6
-	// identityBalanceHorizon is how many iterations ahead the balancer
-	// looks, and identityBalanceGain the least predicted gain over them,
-	// as a fraction of their time, for which it leaves one term each. A
-	// move on noise costs more than it gains: on a simulated timeline of
-	// preset M (see TestIdentityBalancer) 0.5% moved terms on equal cores
-	// with 20% noise and lost 0.5%, and in the browser a few moves for a
-	// core a few percent slower were not seen to pay; at 3% it keeps
-	// still there and still gains 3% for a core 10% slower.
-	identityBalanceHorizon = 8
-	identityBalanceGain    = 0.03
-	// identityBalanceTie is how close, in ms, two sequences' times count
-	// as the same.
-	identityBalanceTie = 1
+	identityBalanceSmoothing = 1.0 / 3
+	identityBalanceGain      = 0.05
 )
 
 // Terms is worker 0's count of identity terms for the next iteration: 1
@@ -826,101 +791,42 @@ func (b *IdentityBalancer) Terms() int {
 	return b.terms
 }
 
-// balanceStep is the model of one iteration in which worker 0 computes t
-// identity terms and worker 1 starts lag ms after it, on the smoothed
-// costs: how long worker 0 takes (its pace is the run's) and worker 1's
-// lag in the next iteration.
-func (b *IdentityBalancer) balanceStep(t int, lag float64) (took, next float64) {
-	return splitIteration(b.base[0]+float64(t)*b.cost[0], b.base[1]+float64(2-t)*b.cost[1], b.rest, b.slack, lag)
-}
-
-// splitIteration is one iteration of two workers whose generator halves
-// take gen0 and gen1 ms and the rest of their work rest, worker 1
-// starting lag ms after worker 0: worker 0 waits for worker 1's generator
-// part once its discriminator half (slack) is done, and worker 1 waits for
-// worker 0 to start the next iteration. It returns worker 0's time and
-// worker 1's lag in the next iteration.
-func splitIteration(gen0, gen1 float64, rest [2]float64, slack, lag float64) (took, next float64) {
-	wait := max(0, lag+gen1-gen0-slack)
-	took = gen0 + rest[0] + wait
-	return took, max(0, lag+gen1+rest[1]-took)
-}
-
-// plan is the least time to end identityBalanceHorizon iterations from
-// lag, when the first one has t terms: each iteration's time plus the
-// lag left at the end, which the workers will pay for later, in waiting
-// or in moving work back to the worker behind (half of it, at a term's
-// cost on each side).
-func (b *IdentityBalancer) plan(t int, lag float64, depth int) float64 {
-	took, next := b.balanceStep(t, lag)
-	if depth == 1 {
-		return took + next/2
-	}
-	best := math.Inf(1)
-	for u := 0; u <= 2; u++ {
-		best = min(best, b.plan(u, next, depth-1))
-	}
-	return took + best
-}
-
-// Next takes the timing of the iteration just done, in which worker 0
-// computed Terms() identity terms, and returns worker 0's count for the
-// next iteration.
-func (b *IdentityBalancer) Next(m BalanceTiming) int {
+// Next takes how long each worker computed in the last iteration (busy:
+// its generator and discriminator halves, ms) and how long its generator
+// half took (gen, ms, which holds its identity terms), with worker 0
+// computing Terms() identity terms then, and returns worker 0's count
+// for the next iteration.
+func (b *IdentityBalancer) Next(busy, gen [2]float64) int {
 	cur := b.Terms()
 	counts := [2]float64{float64(cur), float64(2 - cur)}
-	for w := range 2 {
-		if !(m.Gen[w] > 0) || !(m.Rest[w] >= 0) || math.IsInf(m.Gen[w]+m.Rest[w], 0) {
+	for w := range busy {
+		if !(busy[w] > 0) || !(gen[w] > 0) || gen[w] > busy[w] {
 			return cur // not a measurement
 		}
 	}
-	if !(m.Slack >= 0) || math.IsInf(m.Slack, 0) {
-		return cur
-	}
-	a := identityBalanceSmoothing
-	if !b.seen {
-		a = 1
-	}
-	for w := range 2 {
-		// The generator half is three passes and its identity terms,
-		// each about the same cost.
-		cost := m.Gen[w] / (3 + counts[w])
-		b.base[w] = a*(m.Gen[w]-counts[w]*cost) + (1-a)*b.base[w]
-		b.cost[w] = a*cost + (1-a)*b.cost[w]
-		b.rest[w] = a*m.Rest[w] + (1-a)*b.rest[w]
-	}
-	b.slack = a*m.Slack + (1-a)*b.slack
-	lag := b.lag
-	if m.Lag >= 0 && !math.IsInf(m.Lag, 0) {
-		lag = m.Lag
-	}
-	_, b.lag = splitIteration(m.Gen[0], m.Gen[1], m.Rest, m.Slack, lag)
-	b.seen, b.terms = true, cur
-
-	// The best sequence of counts against one term each throughout; of
-	// the first counts that begin a best sequence, a move, so that a move
-	// the sequence needs anyway is not put off from one iteration to the
-	// next.
-	stay, lagNow := 0.0, b.lag
-	for range identityBalanceHorizon {
-		var took float64
-		took, lagNow = b.balanceStep(1, lagNow)
-		stay += took
-	}
-	stay += lagNow / 2
-	var plans [3]float64
-	for t := range plans {
-		plans[t] = b.plan(t, b.lag, identityBalanceHorizon)
-	}
-	least := min(plans[0], plans[1], plans[2])
-	b.terms = 1
-	if least < stay-identityBalanceGain*identityBalanceHorizon*(b.base[0]+b.cost[0]+b.rest[0]) {
-		for _, t := range [3]int{0, 2, 1} {
-			if plans[t] <= least+identityBalanceTie {
-				b.terms = t
-				break
-			}
+	for w := range busy {
+		cost := gen[w] / (3 + counts[w])
+		base := busy[w] - counts[w]*cost
+		if !b.seen {
+			b.base[w], b.cost[w] = base, cost
+			continue
 		}
+		a := identityBalanceSmoothing
+		b.base[w] = a*base + (1-a)*b.base[w]
+		b.cost[w] = a*cost + (1-a)*b.cost[w]
+	}
+	b.seen, b.terms = true, cur
+	slower := func(t int) float64 {
+		return max(b.base[0]+float64(t)*b.cost[0], b.base[1]+float64(2-t)*b.cost[1])
+	}
+	best := cur
+	for t := 0; t <= 2; t++ {
+		if slower(t) < slower(best) {
+			best = t
+		}
+	}
+	if slower(best) < (1-identityBalanceGain)*slower(cur) {
+		b.terms = best
 	}
 	return b.terms
 }

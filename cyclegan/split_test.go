@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -1200,126 +1199,86 @@ func TestSplitIdentitySharingMismatch(t *testing.T) {
 	}
 }
 
-// twoWorkers simulates the timeline of a two-worker run as package wasm
-// runs it, event by event: worker 0 starts each iteration and sends worker
-// 1 its images; each sends its generator part when its generator half is
-// done, computes its discriminator half, then waits for the other's
-// generator part before its Adam steps; worker 1 starts the next iteration
-// when it is done and worker 0's images are in. A generator half is three
-// passes plus one per identity term; everything scales with the worker's
-// core's slowness in that iteration.
-type twoWorkers struct {
-	pass, disc, adam float64 // ms on a core of slowness 1
-	start, free      float64 // worker 0's next start; when worker 1 is free
-}
-
-// iteration runs one iteration with worker 0 computing terms identity
-// terms and returns what IdentityBalancer is told of it.
-func (w *twoWorkers) iteration(terms int, slow [2]float64) BalanceTiming {
-	gen := [2]float64{slow[0] * w.pass * float64(3+terms), slow[1] * w.pass * float64(5-terms)}
-	disc := [2]float64{slow[0] * w.disc, slow[1] * w.disc}
-	adam := [2]float64{slow[0] * w.adam, slow[1] * w.adam}
-	start0 := w.start
-	start1 := max(w.free, start0) // the images arrive at once
-	part0, part1 := start0+gen[0], start1+gen[1]
-	w.start = max(part0+disc[0], part1) + adam[0]
-	w.free = max(part1+disc[1], part0) + adam[1]
-	return BalanceTiming{Gen: gen, Rest: [2]float64{disc[0] + adam[0], disc[1] + adam[1]}, Slack: disc[0], Lag: start1 - start0}
-}
-
-// The balancer against the simulated timeline of two workers: against one
-// identity term each, it gains time when one core is slower for good, by
-// a tenth or by half, and keeps still on equal cores, noise or not, and
-// for a few percent. (The balancer it replaced, which compared the two
-// workers' times iteration by iteration and moved a term for a 5% gain,
-// gained nothing on these timelines below a 20% difference, and 8.2% at
-// 30%.)
+// The balancer against a model of two workers: each iteration's generator
+// half is three passes of 55 ms plus 55 ms per identity term, the rest of
+// its work 180 ms, all scaled by its core's slowness; the iteration takes
+// as long as the slower worker.
 func TestIdentityBalancer(t *testing.T) {
-	// Costs of preset M in the browser (ms): a generator pass, a
-	// discriminator half, the Adam steps.
-	const pass, disc, adam = 600.0, 680.0, 36.0
+	const pass, rest = 55.0, 180.0
+	work := func(slow float64, terms int) (busy, gen float64) {
+		gen = slow * (3*pass + float64(terms)*pass)
+		return gen + slow*rest, gen
+	}
 	for _, c := range []struct {
-		name  string
-		slow  func(it int, rng *rand.Rand) [2]float64 // each core's slowness in iteration it
-		gain  float64                                 // the least saving over one term each, as a fraction
-		moves func(n int) bool                        // n iterations of 100 moved a term: as expected?
+		name string
+		slow func(it int) [2]float64 // each worker's slowness in iteration it
+		want func(it int) int        // worker 0's terms in iteration it (-1: any)
 	}{
 		{"equal cores keep one term each",
-			func(int, *rand.Rand) [2]float64 { return [2]float64{1, 1} },
-			0, func(n int) bool { return n == 0 }},
-		{"equal cores with noise keep one term each",
-			func(_ int, rng *rand.Rand) [2]float64 {
-				return [2]float64{1 + 0.2*rng.Float64(), 1 + 0.2*rng.Float64()}
+			func(int) [2]float64 { return [2]float64{1, 1} },
+			func(int) int { return 1 }},
+		{"a core 10% slower is not worth a move",
+			func(int) [2]float64 { return [2]float64{1, 1.1} },
+			func(int) int { return 1 }},
+		{"one slow iteration is not worth a move",
+			func(it int) [2]float64 {
+				if it == 5 {
+					return [2]float64{1, 1.4}
+				}
+				return [2]float64{1, 1}
 			},
-			0, func(n int) bool { return n == 0 }},
-		{"a core 4% slower, with noise, is not worth a move",
-			func(_ int, rng *rand.Rand) [2]float64 {
-				return [2]float64{1 + 0.1*rng.Float64(), 1.04 + 0.1*rng.Float64()}
-			},
-			0, func(n int) bool { return n == 0 }},
-		{"worker 0 on a core 10% slower, with noise, moves a term now and then",
-			func(_ int, rng *rand.Rand) [2]float64 {
-				return [2]float64{1.1 + 0.05*rng.Float64(), 1 + 0.05*rng.Float64()}
-			},
-			0.015, func(n int) bool { return n > 0 && n < 60 }},
-		{"worker 1 on a core 10% slower moves a term now and then",
-			func(int, *rand.Rand) [2]float64 { return [2]float64{1, 1.1} },
-			0.02, func(n int) bool { return n > 0 && n < 60 }},
-		{"worker 1 on a core 30% slower, with noise",
-			func(_ int, rng *rand.Rand) [2]float64 {
-				return [2]float64{1 + 0.05*rng.Float64(), 1.3 + 0.05*rng.Float64()}
-			},
-			0.08, func(n int) bool { return n > 30 }},
-		{"worker 1 slowed by 30% for a while",
-			func(it int, _ *rand.Rand) [2]float64 {
-				if it >= 20 && it < 60 {
+			func(int) int { return 1 }},
+		{"worker 1 slowed by 30% hands its term to worker 0 and takes it back after",
+			func(it int) [2]float64 {
+				if it >= 5 && it < 20 {
 					return [2]float64{1, 1.3}
 				}
 				return [2]float64{1, 1}
 			},
-			0.03, func(n int) bool { return n > 10 }},
-		{"worker 0 on a core half as fast",
-			func(int, *rand.Rand) [2]float64 { return [2]float64{2, 1} },
-			0.15, func(n int) bool { return n > 90 }},
+			func(it int) int {
+				switch {
+				case it >= 9 && it < 20:
+					return 2
+				case it < 6 || it >= 25:
+					return 1
+				}
+				return -1
+			}},
+		{"worker 0 on a core half as fast does neither",
+			func(int) [2]float64 { return [2]float64{2, 1} },
+			func(it int) int {
+				if it >= 3 {
+					return 0
+				}
+				return -1
+			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(1, 2))
-			slow := make([][2]float64, 100)
-			for it := range slow {
-				slow[it] = c.slow(it, rng)
-			}
-			balanced := &twoWorkers{pass: pass, disc: disc, adam: adam}
-			fixed := &twoWorkers{pass: pass, disc: disc, adam: adam}
 			var b IdentityBalancer
-			moved := 0
-			for it := range slow {
-				terms := b.Terms()
-				if terms != 1 {
-					moved++
+			var total, fixed float64
+			for it := 0; it < 30; it++ {
+				terms, slow := b.Terms(), c.slow(it)
+				if want := c.want(it); want >= 0 && terms != want {
+					t.Fatalf("iteration %d: worker 0 computes %d identity terms, want %d", it, terms, want)
 				}
-				b.Next(balanced.iteration(terms, slow[it]))
-				fixed.iteration(1, slow[it])
+				b0, g0 := work(slow[0], terms)
+				b1, g1 := work(slow[1], 2-terms)
+				total += max(b0, b1)
+				f0, _ := work(slow[0], 1)
+				f1, _ := work(slow[1], 1)
+				fixed += max(f0, f1)
+				b.Next([2]float64{b0, b1}, [2]float64{g0, g1})
 			}
-			saved := 1 - balanced.start/fixed.start
-			t.Logf("%.1f s balanced, %.1f s with one term each: %.1f%% saved; a term moved in %d iterations of %d",
-				balanced.start/1000, fixed.start/1000, 100*saved, moved, len(slow))
-			if saved < c.gain {
-				t.Errorf("saved %.1f%%, want at least %.1f%%", 100*saved, 100*c.gain)
+			if total > fixed*1.0001 {
+				t.Errorf("balanced: %.0f ms in all; one term each: %.0f ms", total, fixed)
 			}
-			if !c.moves(moved) {
-				t.Errorf("a term moved in %d iterations of %d", moved, len(slow))
-			}
+			t.Logf("balanced: %.0f ms in all; one term each: %.0f ms", total, fixed)
 		})
 	}
 	var b IdentityBalancer
-	for _, m := range []BalanceTiming{
-		{Gen: [2]float64{0, 400}, Rest: [2]float64{200, 200}, Slack: 200},
-		{Gen: [2]float64{400, 400}, Rest: [2]float64{-1, 200}, Slack: 200},
-		{Gen: [2]float64{math.NaN(), 400}, Rest: [2]float64{200, 200}, Slack: 200},
-		{Gen: [2]float64{400, 400}, Rest: [2]float64{200, 200}, Slack: math.Inf(1)},
-	} {
-		if got := b.Next(m); got != 1 {
-			t.Errorf("Next(%+v) = %d on no real measurement, want 1", m, got)
+	for _, m := range [][2][2]float64{{{0, 400}, {0, 200}}, {{400, 400}, {500, 200}}, {{math.NaN(), 400}, {200, 200}}} {
+		if got := b.Next(m[0], m[1]); got != 1 {
+			t.Errorf("Next(%v, %v) = %d on no real measurement, want 1", m[0], m[1], got)
 		}
 	}
 }

@@ -49,9 +49,8 @@ import (
 // A core that stays slower for a while (another tab, an efficiency core)
 // would hold both workers to its pace. So the engine worker also tells the
 // peer in splitGen how many identity terms to compute: the worker on the
-// faster core takes both, in as many iterations as keep the two even
-// (cyclegan.IdentityBalancer, from both workers' timings and how far the
-// peer started behind the engine worker).
+// faster core takes both when that shortens the iteration
+// (cyclegan.IdentityBalancer, from both workers' timings).
 //
 // Every buffer is in the transfer list: it moves, it is not
 // structured-clone copied, and the receiver reuses it for a message of its
@@ -76,11 +75,11 @@ const (
 	// the peer computes (cyclegan.SplitTrainer.GeneratorBackwardSharing;
 	// 1 if absent); start the iteration.
 	splitGen = "splitGen"
-	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, ms, startedAt,
-	// postedAt]}: the generator part of cyclegan.SplitTrainer's message
-	// (the peer adds fake_A and rec_B, for the previews, its memory in
-	// bytes, how many milliseconds its generator half took, and when it
-	// started it and posted the message, wallMS).
+	// splitMsg ⇄ {msg: ArrayBuffer[, fake, rec, memory, ms, postedAt]}:
+	// the generator part of cyclegan.SplitTrainer's message (the peer adds
+	// fake_A and rec_B, for the previews, its memory in bytes, how many
+	// milliseconds its generator half took and when it posted the message,
+	// wallMS).
 	splitMsg = "splitMsg"
 	// splitDisc ⇄ {msg: ArrayBuffer[, ms, postedAt]}: the discriminator
 	// part (the peer adds how long its discriminator half took and when it
@@ -449,7 +448,6 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	c.conn.send(splitGen, map[string]any{"a": a, "b": b, "identity": 2 - terms}, a, b)
 	copying += lap()
 
-	genStart := wallMS()
 	if err := c.split.GeneratorForward(realA); err != nil {
 		return cyclegan.Losses{}, fmt.Errorf("%v: %w", err, errPeer)
 	}
@@ -485,12 +483,9 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 		finish += lap()
 	}
 	reply, err := wait(splitMsg)
-	peerGen, lag := 0.0, math.NaN()
+	peerGen := 0.0
 	if err == nil {
 		peerGen = reply.Get("ms").Float()
-		if started := reply.Get("startedAt"); started.Type() == js.TypeNumber {
-			lag = started.Float() - genStart
-		}
 		c.timing.PeerGen += peerGen
 		err = errors.Join(buffers.float32sFromJS(c.otherMsg, reply.Get("msg"), "message"),
 			buffers.float32sFromJS(c.fakeA.Data, reply.Get("fake"), "fake A"),
@@ -521,12 +516,8 @@ func (c *splitCoordinator) Step(realA, realB *engine.Tensor) (cyclegan.Losses, e
 	// The peer's busy time: this iteration's generator half and the last
 	// one's discriminator half (this one's is still on its way; none
 	// before the second iteration).
-	// (The peer's Adam steps are taken to cost what this worker's do.)
 	if balance && c.lastPeerDisc > 0 {
-		c.identity.Next(cyclegan.BalanceTiming{
-			Gen: [2]float64{gen, peerGen}, Rest: [2]float64{disc + finish, c.lastPeerDisc + finish},
-			Slack: disc, Lag: lag,
-		})
+		c.identity.Next([2]float64{gen + disc, peerGen + c.lastPeerDisc}, [2]float64{gen, peerGen})
 	}
 	return l, errors.Join(errD, errG)
 }
@@ -735,7 +726,7 @@ func (p *peer) halves(m js.Value) error {
 	if n := m.Get("identity"); n.Type() == js.TypeNumber {
 		terms = n.Int()
 	}
-	t0, startedAt := time.Now(), wallMS()
+	t0 := time.Now()
 	if err := p.split.GeneratorForward(p.realB); err != nil {
 		return err
 	}
@@ -749,7 +740,7 @@ func (p *peer) halves(m js.Value) error {
 	n := len(gmsg)
 	g, f, r := out.float32sToJS(gmsg), out.float32sToJS(fake.Data), out.float32sToJS(rec.Data)
 	p.conn.send(splitMsg, map[string]any{"msg": g, "fake": f, "rec": r, "memory": wasmMemoryBytes(),
-		"ms": msGen, "startedAt": startedAt, "postedAt": wallMS()}, g, f, r)
+		"ms": msGen, "postedAt": wallMS()}, g, f, r)
 
 	t0 = time.Now()
 	msg, _, err := p.split.DiscriminatorHalf(p.realA)
