@@ -116,9 +116,7 @@ func thinWeightBlock3(g convGeometry, x, dy []float32, c, ky, kx int) (s [3][3]f
 		// The row of x the window's column kx reads, with the 2 more
 		// columns kx+1 and kx+2 read: ow+2 values.
 		xr := x[(c*g.h+oy+ky)*g.w+kx:][: ow+2 : ow+2]
-		e0 := dy[oy*ow:][:ow:ow]
-		e1 := dy[plane+oy*ow:][:ow:ow]
-		e2 := dy[2*plane+oy*ow:][:ow:ow]
+		e0, e1, e2 := thinGradientRows(dy, plane, oy, ow)
 		ox := 0
 		for ; ox+4 <= ow; ox += 4 {
 			d0 := archsimd.LoadFloat32x4Array((*[4]float32)(e0[ox : ox+4]))
@@ -149,15 +147,19 @@ func thinWeightBlock3(g convGeometry, x, dy []float32, c, ky, kx int) (s [3][3]f
 	return s
 }
 
+// thinGradientRows is output row oy (ow values) of each of ∂y's three
+// channel planes (plane values apart).
+func thinGradientRows(dy []float32, plane, oy, ow int) (e0, e1, e2 []float32) {
+	return dy[oy*ow:][:ow:ow], dy[plane+oy*ow:][:ow:ow], dy[2*plane+oy*ow:][:ow:ow]
+}
+
 // thinWeightBlock1 is thinWeightBlock3 for the single column kx.
 func thinWeightBlock1(g convGeometry, x, dy []float32, c, ky, kx int) (s [3]float32) {
 	plane, ow := g.oh*g.ow, g.ow
 	var a0, a1, a2 archsimd.Float32x4
 	for oy := 0; oy < g.oh; oy++ {
 		xr := x[(c*g.h+oy+ky)*g.w+kx:][:ow:ow]
-		e0 := dy[oy*ow:][:ow:ow]
-		e1 := dy[plane+oy*ow:][:ow:ow]
-		e2 := dy[2*plane+oy*ow:][:ow:ow]
+		e0, e1, e2 := thinGradientRows(dy, plane, oy, ow)
 		ox := 0
 		for ; ox+4 <= ow; ox += 4 {
 			x0 := archsimd.LoadFloat32x4Array((*[4]float32)(xr[ox : ox+4]))
