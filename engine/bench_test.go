@@ -90,33 +90,45 @@ func BenchmarkConv2D_3x3_128to128_32px_GEMM(b *testing.B) {
 }
 
 // BenchmarkConv2DWinogradVsGEMM times the three passes of 3×3
-// stride-1 convolutions both ways (Winograd, then the im2col GEMM), the
-// measurements behind winogradMinChannels, winogradMinSize and
-// winogradWeight: the transforms cost in proportion to the images and the
-// GEMMs' savings in proportion to the channels too, so Winograd loses on
-// few channels or few pixels. Shapes are c→o at the output size, padding 1.
+// stride-1 convolutions three ways (Winograd F(2×2, 3×3), then F(4×4, 3×3)
+// for the forward pass and input gradient, then the im2col GEMM), the
+// measurements behind winogradMinChannels, winogradMinSize,
+// winogradWeight, winograd4MinChannels and winograd4MinSize: the
+// transforms cost in proportion to the images and the GEMMs' savings in
+// proportion to the channels too, so Winograd loses on few channels or few
+// pixels. Shapes are c→o at the output size, padding 1.
 func BenchmarkConv2DWinogradVsGEMM(b *testing.B) {
 	for _, s := range []struct{ c, o, px int }{
 		{8, 8, 32}, {16, 16, 16}, {16, 16, 32}, {32, 32, 8}, {32, 32, 16}, {32, 32, 32}, {64, 64, 8},
-		{64, 64, 16}, {64, 64, 32}, {128, 128, 16}, {128, 128, 64},
+		{64, 64, 16}, {64, 64, 32}, {128, 128, 16}, {128, 128, 64}, {256, 256, 64},
 	} {
 		g := newConvGeometry(s.c, s.px, s.px, s.o, 3, 3, 1, 1)
-		for _, via := range []struct {
-			name string
-			gemm bool
-		}{{"Winograd", false}, {"GEMM", true}} {
-			name := fmt.Sprintf("%dto%d_%dpx_%s", s.c, s.o, s.px, via.name)
-			b.Run(name+"/Forward", func(b *testing.B) { benchConvVia(b, g, passForward, via.gemm) })
-			b.Run(name+"/BackwardInput", func(b *testing.B) { benchConvVia(b, g, passBackwardInput, via.gemm) })
-			b.Run(name+"/BackwardWeight", func(b *testing.B) { benchConvVia(b, g, passBackwardWeight, via.gemm) })
+		for _, via := range []convVia{viaWinograd, viaWinograd4, viaGEMM} {
+			name := fmt.Sprintf("%dto%d_%dpx_%s", s.c, s.o, s.px, via)
+			b.Run(name+"/Forward", func(b *testing.B) { benchConvVia(b, g, passForward, via) })
+			b.Run(name+"/BackwardInput", func(b *testing.B) { benchConvVia(b, g, passBackwardInput, via) })
+			if via != viaWinograd4 { // the weight gradient has no F(4×4, 3×3) kernel
+				b.Run(name+"/BackwardWeight", func(b *testing.B) { benchConvVia(b, g, passBackwardWeight, via) })
+			}
 		}
 	}
 }
 
-// benchConvVia is benchConv for a pass forced through the Winograd kernels
-// (whatever the shape) or the GEMM ones.
-func benchConvVia(b *testing.B, g convGeometry, pass convPass, viaGEMM bool) {
-	if viaGEMM {
+// convVia names the kernels a pass is forced through.
+type convVia int
+
+const (
+	viaWinograd  convVia = iota // F(2×2, 3×3)
+	viaWinograd4                // F(4×4, 3×3)
+	viaGEMM                     // the im2col GEMM
+)
+
+func (v convVia) String() string { return [...]string{"Winograd", "Winograd4", "GEMM"}[v] }
+
+// benchConvVia is benchConv for a pass forced through the kernels via,
+// whatever the shape.
+func benchConvVia(b *testing.B, g convGeometry, pass convPass, via convVia) {
+	if via == viaGEMM {
 		benchConv(b, g, false, pass, true)
 		return
 	}
@@ -125,10 +137,14 @@ func benchConvVia(b *testing.B, g convGeometry, pass convPass, viaGEMM bool) {
 	out := randTensor(rng, g.outLen()).Data
 	w := randTensor(rng, g.o*g.k()).Data
 	run := func() { g.winogradForward(in, w, nil, out) }
-	switch pass {
-	case passBackwardInput:
+	switch {
+	case pass == passForward && via == viaWinograd4:
+		run = func() { g.winograd4Forward(in, w, nil, out) }
+	case pass == passBackwardInput && via == viaWinograd4:
+		run = func() { g.winograd4BackwardInput(w, out, in) }
+	case pass == passBackwardInput:
 		run = func() { g.winogradBackwardInput(w, out, in) }
-	case passBackwardWeight:
+	case pass == passBackwardWeight:
 		dw := make([]float32, len(w))
 		run = func() { g.winogradBackwardWeight(in, out, dw) }
 	}

@@ -140,6 +140,10 @@ func (g convGeometry) columns(img []float32, trans bool) gemmB {
 // a Winograd convolution for a 3×3 kernel with stride 1 and enough
 // channels (see winograd), else forwardGEMM.
 func (g convGeometry) forward(x, w, bias, y []float32) {
+	if g.winograd4() {
+		g.winograd4Forward(x, w, bias, y)
+		return
+	}
 	if g.winograd() {
 		g.winogradForward(x, w, bias, y)
 		return
@@ -217,6 +221,10 @@ func (g convGeometry) paddedGradient() convGeometry {
 // winogradInput) runs it as a Winograd convolution of ∂y, others
 // backwardInputGEMM.
 func (g convGeometry) backwardInput(scratch, w, dy, dx []float32) {
+	if g.winograd4Input() {
+		g.winograd4BackwardInput(w, dy, dx)
+		return
+	}
 	if g.winogradInput() {
 		g.winogradBackwardInput(w, dy, dx)
 		return

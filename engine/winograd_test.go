@@ -178,8 +178,8 @@ func TestWinogradConvOps(t *testing.T) {
 				absB = absAll(b.Data)
 			}
 			absY, absDx, absDw, _ := conv2dNaive(absAll(x.Data), absAll(w.Data), absB, cc.n, cc.c, cc.h, cc.w, cc.o, cc.kh, cc.kw, cc.s, cc.p, absAll(dy))
-			assertWinogradClose(t, "y", winogradBound(cc.c), y.Data, wantY, absY)
-			assertWinogradClose(t, "dx", winogradBound(cc.o), x.Grad, wantDx, absDx)
+			assertWinogradClose(t, "y", dispatchedBound(g.winograd4(), cc.c), y.Data, wantY, absY)
+			assertWinogradClose(t, "dx", dispatchedBound(g.winograd4Input(), cc.o), x.Grad, wantDx, absDx)
 			assertWinogradClose(t, "dw", winogradWeightBound(cc.n*g.oh*g.ow, cc.n*g.winogradLayout().t), w.Grad, wantDw, absDw)
 			tol := convTolerance(cc) * float64(y.Shape[2]*y.Shape[3])
 			if b != nil {
@@ -197,12 +197,21 @@ func TestWinogradConvOps(t *testing.T) {
 			tp.BackwardFrom(y, dy)
 			wantY, wantDx, wantDw, _ := convTranspose2dNaive(x.Data, w.Data, nil, cc.n, cc.o, g.oh, g.ow, cc.c, cc.kh, cc.kw, 1, cc.p, 0, dy)
 			absY, _, absDw, _ := convTranspose2dNaive(absAll(x.Data), absAll(w.Data), nil, cc.n, cc.o, g.oh, g.ow, cc.c, cc.kh, cc.kw, 1, cc.p, 0, absAll(dy))
-			assertWinogradClose(t, "y", winogradBound(cc.o), y.Data, wantY, absY)
+			assertWinogradClose(t, "y", dispatchedBound(g.winograd4Input(), cc.o), y.Data, wantY, absY)
 			assertWinogradClose(t, "dw", winogradWeightBound(cc.n*g.oh*g.ow, cc.n*g.winogradLayout().t), w.Grad, wantDw, absDw)
 			tol := convTolerance(cc)
 			assertClose(t, "dx", x.Grad, wantDx, tol*float64(cc.o), 1e-5)
 		})
 	}
+}
+
+// dispatchedBound is the error bound of a Winograd pass over c channels:
+// winograd4Bound where it runs as F(4×4, 3×3), else winogradBound.
+func dispatchedBound(f4 bool, c int) float64 {
+	if f4 {
+		return winograd4Bound(c)
+	}
+	return winogradBound(c)
 }
 
 // TestWinogradTilesMatchScalar holds the tile transforms this build runs
