@@ -21,9 +21,10 @@ import "fmt"
 // the padded ∂y with the flipped weight (see fullConvolution). A 3×3
 // stride-1 kernel with enough channels (the generator's residual blocks)
 // runs its forward pass and input gradient as Winograd convolutions
-// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds), and,
-// at 32×32 or more with enough channels (winogradWeight), its weight
-// gradient as the adjoint of that.
+// instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds; in the
+// browser, from 64 channels at 32×32, winograd4.go: 36 GEMMs, 1/4 of
+// them), and, at 32×32 or more with enough channels (winogradWeight), its
+// weight gradient as the adjoint of F(2×2, 3×3).
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.
 func Conv2D(tp *Tape, x, weight, bias *Tensor, stride, padding int) *Tensor {
@@ -92,8 +93,9 @@ func (g convGeometry) outLen() int { return g.o * g.oh * g.ow }
 func (g convGeometry) k() int      { return g.c * g.kh * g.kw }
 
 // scratchLen is the size of the scratch backwardInput needs: none for a
-// Winograd convolution (which keeps its own, see winogradScratch), else
-// gemmScratchLen.
+// Winograd convolution (which keeps its own, see winogradScratch; an
+// F(4×4, 3×3) input gradient, winograd4Input, is always one where
+// winogradInput holds), else gemmScratchLen.
 func (g convGeometry) scratchLen() int {
 	if g.winogradInput() {
 		return 0
@@ -138,7 +140,8 @@ func (g convGeometry) columns(img []float32, trans bool) gemmB {
 
 // forward sets y [o, oh, ow] = w [o, k] · im2col(x) (+ bias, if non-nil):
 // a Winograd convolution for a 3×3 kernel with stride 1 and enough
-// channels (see winograd), else forwardGEMM.
+// channels (F(4×4, 3×3) where winograd4 holds, else F(2×2, 3×3) where
+// winograd does), else forwardGEMM.
 func (g convGeometry) forward(x, w, bias, y []float32) {
 	if g.winograd4() {
 		g.winograd4Forward(x, w, bias, y)
@@ -218,8 +221,8 @@ func (g convGeometry) paddedGradient() convGeometry {
 
 // backwardInput adds col2im(wᵀ · ∂y) to dx [c, h, w]; scratch holds
 // scratchLen floats. A stride-1 3×3 convolution with enough channels (see
-// winogradInput) runs it as a Winograd convolution of ∂y, others
-// backwardInputGEMM.
+// winograd4Input and winogradInput) runs it as a Winograd convolution of
+// ∂y, others backwardInputGEMM.
 func (g convGeometry) backwardInput(scratch, w, dy, dx []float32) {
 	if g.winograd4Input() {
 		g.winograd4BackwardInput(w, dy, dx)
