@@ -277,9 +277,11 @@ func winograd4G(a, b, c float32) (r0, r1, r2, r3, r4, r5 float32) {
 // (the weight of the input gradient's convolution), for the destinations
 // i0 ≤ i < o·c. It is winograd4Weights outside the browser's SIMD build,
 // and its reference there (bit for bit). It is written out so that it
-// costs little beside the GEMMs: the 36 matrices sliced once into locals and the destination running in
-// order (flip permutes the source), so that no store needs a bounds check
-// (with the matrices in an array of slices it took 15 times as long).
+// costs little beside the GEMMs: the 36 matrices sliced once into locals
+// and the destination running in order (flip permutes the source), so
+// that no store needs a bounds check. (With the matrices in an array of
+// slices, 128×128 kernels took 5.8 ms in the browser; so, 1.5 ms; four at
+// a time in vectors, winograd4Weights, 0.6 ms.)
 func winograd4WeightsScalar(w []float32, o, c int, flip bool, u []float32, us, i0 int) {
 	oc := o * c
 	w = w[:9*oc]
