@@ -6,15 +6,15 @@ import "simd/archsimd"
 
 // thinForward computes a stride-1, unpadded convolution with 3 output
 // channels (the generator's last layer, 7×7 ngf → 3) directly, sixteen
-// output pixels of all three channels at a time (thinForward16; the end of
-// a row eight at a time): y [3, oh, ow] += w [3, k]
-// ⋆ x [c, h, w]. As a GEMM this layer has 3 rows, so packing the image's
-// columns costs as much as the arithmetic (measured: under 4 GFLOP/s in the
-// browser); here each input vector is loaded once for three channels and
-// nothing is packed. It reports false, doing nothing, for other shapes or
-// rows narrower than 8.
+// output pixels of all three channels at a time (thinForward16): y [3, oh,
+// ow] = w [3, k] ⋆ x [c, h, w]. As a GEMM this layer has 3 rows, so
+// packing the image's columns costs as much as the arithmetic (measured:
+// under 4 GFLOP/s in the browser); here each input vector is loaded once
+// for three channels and nothing is packed. It reports false, doing
+// nothing, for other shapes or rows narrower than 16 (the generator's
+// rows are the image's, 16 pixels or more).
 func thinForward(g convGeometry, x, w, y []float32) bool {
-	if g.o != 3 || g.stride != 1 || g.pad != 0 || g.ow < 8 {
+	if g.o != 3 || g.stride != 1 || g.pad != 0 || g.ow < 16 {
 		return false
 	}
 	k := g.k()
@@ -32,39 +32,9 @@ func thinForward(g convGeometry, x, w, y []float32) bool {
 	plane := g.oh * g.ow
 	y0, y1, y2 := y[:plane], y[plane:2*plane], y[2*plane:3*plane]
 	for oy := 0; oy < g.oh; oy++ {
-		ox0 := 0
-		for ; ox0+16 <= g.ow; ox0 += 16 {
-			thinForward16(g, x, wb, oy, ox0, y0, y1, y2)
-		}
-		for ; ox0 < g.ow; ox0 += 8 {
-			ox := min(ox0, g.ow-8) // the last block overlaps the one before
-			var a0, a1, b0, b1, c0, c1 archsimd.Float32x4
-			p := 0
-			for c := 0; c < g.c; c++ {
-				for ky := 0; ky < g.kh; ky++ {
-					row := x[(c*g.h+oy+ky)*g.w+ox:]
-					for kx := 0; kx < g.kw; kx++ {
-						v := (*[8]float32)(row[kx : kx+8])
-						lo := archsimd.LoadFloat32x4Array((*[4]float32)(v[0:4]))
-						hi := archsimd.LoadFloat32x4Array((*[4]float32)(v[4:8]))
-						ws := (*[12]float32)(wb[p : p+12])
-						wv := archsimd.LoadFloat32x4Array((*[4]float32)(ws[0:4]))
-						a0, a1 = a0.Add(lo.Mul(wv)), a1.Add(hi.Mul(wv))
-						wv = archsimd.LoadFloat32x4Array((*[4]float32)(ws[4:8]))
-						b0, b1 = b0.Add(lo.Mul(wv)), b1.Add(hi.Mul(wv))
-						wv = archsimd.LoadFloat32x4Array((*[4]float32)(ws[8:12]))
-						c0, c1 = c0.Add(lo.Mul(wv)), c1.Add(hi.Mul(wv))
-						p += 12
-					}
-				}
-			}
-			o := oy*g.ow + ox
-			a0.StoreArray((*[4]float32)(y0[o : o+4]))
-			a1.StoreArray((*[4]float32)(y0[o+4 : o+8]))
-			b0.StoreArray((*[4]float32)(y1[o : o+4]))
-			b1.StoreArray((*[4]float32)(y1[o+4 : o+8]))
-			c0.StoreArray((*[4]float32)(y2[o : o+4]))
-			c1.StoreArray((*[4]float32)(y2[o+4 : o+8]))
+		for ox0 := 0; ox0 < g.ow; ox0 += 16 {
+			ox := min(ox0, g.ow-16) // the last block may overlap the one before
+			thinForward16(g, x, wb, oy, ox, y0, y1, y2)
 		}
 	}
 	return true
@@ -72,10 +42,10 @@ func thinForward(g convGeometry, x, w, y []float32) bool {
 
 // thinForward16 is thinForward's sums for the 16 output pixels of row oy
 // from column ox, in twelve accumulators: each broadcast weight, loaded
-// once, serves four vectors of pixels (the 8-pixel loop loads it for
-// two). Measured on the generator's 7×7 32→3 layer at 128 px
-// (BenchmarkConv2D_7x7_32to3_128px/Forward, three runs alternating): 9.6,
-// 6.2 and 7.7 GFLOP/s against 5.7, 3.8 and 4.6 eight pixels at a time.
+// once, serves four vectors of pixels. Measured on the generator's 7×7
+// 32→3 layer at 128 px (BenchmarkConv2D_7x7_32to3_128px/Forward, three
+// runs alternating): 9.6, 6.2 and 7.7 GFLOP/s against 5.7, 3.8 and 4.6
+// for eight pixels at a time in six accumulators (before ece9935).
 func thinForward16(g convGeometry, x, wb []float32, oy, ox int, y0, y1, y2 []float32) {
 	var a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3 archsimd.Float32x4
 	p := 0
