@@ -13,52 +13,6 @@ import (
 // factor of 16² = 256.
 func winograd4Bound(c int) float64 { return 9*float64(c) + 256*float64(c+25) }
 
-// winograd4Table adds to winogradTable output sizes that 4 does not divide
-// by 1, 2 and 3 (partial tiles at both edges) and rows of 5, 6 and 9 tiles.
-var winograd4Table = append(append([]winogradCase(nil), winogradTable...),
-	winogradCase{c: 2, h: 8, w: 11, o: 3, p: 1, bias: true}, // output 8×11: 2×3 tiles
-	winogradCase{c: 4, h: 21, w: 24, o: 5, p: 0},            // output 19×22: 5×6 tiles
-	winogradCase{c: 8, h: 34, w: 33, o: 8, p: 2},            // output 36×35: 9×9 tiles
-	winogradCase{c: 64, h: 16, w: 16, o: 64, p: 1, bias: true},
-	winogradCase{c: 2, h: 1, w: 1, o: 2, p: 1}, // output 1×1
-	winogradCase{c: 2, h: 2, w: 3, o: 2, p: 2}, // output 4×5
-)
-
-// TestWinograd4MatchesNaive holds F(4×4, 3×3)'s forward pass and input
-// gradient, called directly whatever the shape and build, to the naive
-// convolution and its naive gradient.
-func TestWinograd4MatchesNaive(t *testing.T) {
-	rng := newRNG(17)
-	for _, wc := range winograd4Table {
-		name := fmt.Sprintf("%dto%d_%dx%d_p%d_bias%v", wc.c, wc.o, wc.h, wc.w, wc.p, wc.bias)
-		t.Run(name, func(t *testing.T) {
-			g := newConvGeometry(wc.c, wc.h, wc.w, wc.o, 3, 3, 1, wc.p)
-			x := randTensor(rng, g.inLen()).Data
-			w := randTensor(rng, g.o*g.k()).Data
-			dy := randTensor(rng, g.outLen()).Data
-			var b, absB []float32
-			if wc.bias {
-				b = randTensor(rng, g.o).Data
-				absB = absAll(b)
-			}
-			wantY, wantDx, _, _ := conv2dNaive(x, w, b, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, dy)
-			absY, absDx, _, _ := conv2dNaive(absAll(x), absAll(w), absB, 1, g.c, g.h, g.w, g.o, 3, 3, 1, g.pad, absAll(dy))
-
-			y := randTensor(rng, g.outLen()).Data // garbage in: the forward overwrites
-			g.winograd4Forward(x, w, b, y)
-			assertWinogradClose(t, "y", winograd4Bound(g.c), y, wantY, absY)
-
-			dx0 := randTensor(rng, g.inLen()).Data // the input gradient accumulates
-			dx := append([]float32(nil), dx0...)
-			g.winograd4BackwardInput(w, dy, dx)
-			for i := range dx {
-				dx[i] -= dx0[i]
-			}
-			assertWinogradClose(t, "dx", winograd4Bound(g.o), dx, wantDx, absDx)
-		})
-	}
-}
-
 // TestWinograd4Plane holds the phase planes to their definition: every
 // value of xpad at its place, zero in the padding and past the image, when
 // written over the plane of another image (zeroed: the zeros are kept).

@@ -16,7 +16,7 @@ type winogradCase struct {
 // winogradTable: odd and even output sizes (partial tiles at the right and
 // bottom edges, and tile rows of fewer than 4 tiles, more than 4, and not
 // a multiple of 4), 1 to 128 channels, padding 0 to 2, with and without
-// bias. The last is the generator's residual convolution.
+// bias; among them the generator's residual convolution.
 var winogradTable = []winogradCase{
 	{c: 1, h: 5, w: 7, o: 1, p: 0, bias: true},   // output 3×5: 2×3 tiles, both edges partial
 	{c: 1, h: 5, w: 7, o: 3, p: 1},               // output 5×7
@@ -27,6 +27,15 @@ var winogradTable = []winogradCase{
 	{c: 128, h: 9, w: 9, o: 16, p: 0, bias: true},
 	{c: 16, h: 34, w: 34, o: 128, p: 1},              // output 34×34: 17 tiles a row
 	{c: 128, h: 34, w: 34, o: 128, p: 0, bias: true}, // the residual blocks' convolution
+	// For F(4×4, 3×3) too: outputs that 4 does not divide by 1, 2 and 3
+	// (partial tiles at both edges), rows of 5, 6 and 9 of its tiles, and
+	// outputs smaller than one tile.
+	{c: 2, h: 8, w: 11, o: 3, p: 1, bias: true}, // output 8×11: 2×3 tiles
+	{c: 4, h: 21, w: 24, o: 5, p: 0},            // output 19×22: 5×6 tiles
+	{c: 8, h: 34, w: 33, o: 8, p: 2},            // output 36×35: 9×9 tiles
+	{c: 64, h: 16, w: 16, o: 64, p: 1, bias: true},
+	{c: 2, h: 1, w: 1, o: 2, p: 1}, // output 1×1
+	{c: 2, h: 2, w: 3, o: 2, p: 2}, // output 4×5
 }
 
 // winogradBound is the error allowed at an output of a Winograd
@@ -98,9 +107,10 @@ func absAll(x []float32) []float32 {
 	return a
 }
 
-// TestWinogradMatchesNaive holds the Winograd forward pass and input
-// gradient, called directly whatever the shape, to the naive convolution
-// and its naive gradient.
+// TestWinogradMatchesNaive holds the Winograd forward passes and input
+// gradients, F(2×2, 3×3) and F(4×4, 3×3), and the weight gradient, called
+// directly whatever the shape and build, to the naive convolution and its
+// naive gradients.
 func TestWinogradMatchesNaive(t *testing.T) {
 	rng := newRNG(7)
 	for _, wc := range winogradTable {
@@ -134,6 +144,16 @@ func TestWinogradMatchesNaive(t *testing.T) {
 			}
 			// ∂x sums over o output channels (9o terms a value).
 			assertWinogradClose(t, "dx", winogradBound(g.o), dx, wantDx, absDx)
+
+			y4 := randTensor(rng, g.outLen()).Data
+			g.winograd4Forward(x, w, b, y4)
+			assertWinogradClose(t, "y F(4×4, 3×3)", winograd4Bound(g.c), y4, wantY, absY)
+			dx4 := append([]float32(nil), dx0...)
+			g.winograd4BackwardInput(w, dy, dx4)
+			for i := range dx4 {
+				dx4[i] -= dx0[i]
+			}
+			assertWinogradClose(t, "dx F(4×4, 3×3)", winograd4Bound(g.o), dx4, wantDx, absDx)
 
 			// The weight gradient accumulates too.
 			dw0 := randTensor(rng, len(w)).Data
