@@ -22,8 +22,8 @@ import "fmt"
 // stride-1 kernel with enough channels (the generator's residual blocks)
 // runs its forward pass and input gradient as Winograd convolutions
 // instead (winograd.go: 16 smaller GEMMs, 4/9 of the multiply-adds; in the
-// browser, from 64 channels at 32×32, winograd4.go: 36 GEMMs, 1/4 of
-// them), and, at 32×32 or more with enough channels (winogradWeight), its
+// browser, from 64 channels at 32×32, winograd4.go: 36 GEMMs, 1/4 of the
+// multiply-adds), and, at 32×32 or more with enough channels (winogradWeight), its
 // weight gradient as the adjoint of F(2×2, 3×3).
 // A frozen weight (RequiresGrad false) gets no gradient computed at all.
 // The reference is conv2dNaive.

@@ -5,7 +5,7 @@ package engine
 // or more) and thinBackwardWeight (rows of 4 or more; other builds through
 // the GEMM): rows of exactly 16 and of 37 (a last block of 16 overlapping
 // the one before); rows of 8, 9 and 13 (the GEMM forward; for the weight
-// gradient, a column after the last vector of 4), 1×1 to 7×7 kernels
+// gradient, whole vectors of 4 and a column after them), 1×1 to 7×7 kernels
 // (kernel rows of 3, of 1 and of 3+3+1 columns for the weight gradient's
 // blocks), 1 to 32 channels, with and without bias, two images; and rows
 // too short for either kernel.

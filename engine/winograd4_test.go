@@ -13,6 +13,13 @@ import (
 // factor of 16² = 256.
 func winograd4Bound(c int) float64 { return 9*float64(c) + 256*float64(c+25) }
 
+// winograd4RMS is the root mean square error, in units of winograd4Bound's
+// tolerance, that F(4×4, 3×3) is held to over a whole output
+// (assertWinogradRMS): the table's outputs reach 0.0007 (seeded data, the
+// same in every build); with one of G's ¼, 1/12 or ⅙ off by 1e-4, 15 or
+// 16 of them exceed this, and none exceeds the bound at any element.
+const winograd4RMS = 0.002
+
 // TestWinograd4Plane holds the phase planes to their definition: every
 // value of xpad at its place, zero in the padding and past the image, when
 // written over the plane of another image (zeroed: the zeros are kept).
