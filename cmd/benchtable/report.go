@@ -300,8 +300,10 @@ func report(w io.Writer, dir string) error {
 	p("plain GEMM of REFERENCE.md §3 (`engine/bench_test.go`, see `engine/BENCHMARKS.md`).\n\n")
 	kernels("GFLOP/s")
 	// Target 1 is the convolution as the engine runs it: all three passes
-	// of this shape are Winograd convolutions, 4/9 of the multiply-adds,
-	// whose "GFLOP/s" count the direct convolution's FLOPs over the time
+	// of this shape are Winograd convolutions (in the browser, forward and
+	// input gradient F(4×4, 3×3), 1/4 of the multiply-adds; the weight
+	// gradient F(2×2, 3×3), 4/9), whose "GFLOP/s" count the direct
+	// convolution's FLOPs over the time
 	// (the usual effective rate of Winograd and FFT convolutions). The
 	// same passes through the im2col GEMM, at its own arithmetic rate,
 	// are shown and judged beside them.
