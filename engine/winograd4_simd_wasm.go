@@ -69,6 +69,7 @@ func winograd4InputTiles(plane []float32, ld, th, tw int, v []float32, vs int, t
 	}
 }
 
+// load4 loads s[0:4] as a vector.
 func load4(s []float32) archsimd.Float32x4 { return archsimd.LoadFloat32x4Array((*[4]float32)(s)) }
 
 // winograd4BtVec is winograd4Bt on vectors, operation for operation.
