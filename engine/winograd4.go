@@ -120,12 +120,7 @@ func (g convGeometry) winograd4Forward(x, w, bias, y []float32) {
 	if g.kh != 3 || g.kw != 3 || g.stride != 1 {
 		panic("engine: Winograd F(4×4, 3×3) of a kernel other than 3×3 stride 1")
 	}
-	l := g.winograd4Layout()
-	s := winogradScratches.get()
-	scratch := s.floats(l.scratchLen())
-	winograd4Weights(w, g.o, g.c, false, scratch[:36*l.us], l.us)
-	g.winograd4Run(l, scratch, x, bias, y, false)
-	winogradScratches.put(s)
+	g.winograd4Run(w, false, x, bias, y, false)
 }
 
 // winograd4BackwardInput adds to dx [c, h, w] the input gradient of g for
@@ -136,19 +131,23 @@ func (g convGeometry) winograd4BackwardInput(w, dy, dx []float32) {
 	if g.kh != 3 || g.kw != 3 || g.stride != 1 || g.pad > 2 {
 		panic("engine: Winograd F(4×4, 3×3) input gradient of a kernel other than 3×3 stride 1, padding ≤ 2")
 	}
-	full := g.winogradGradient()
-	l := full.winograd4Layout()
-	s := winogradScratches.get()
-	scratch := s.floats(l.scratchLen())
-	winograd4Weights(w, g.o, g.c, true, scratch[:36*l.us], l.us)
-	full.winograd4Run(l, scratch, dy, nil, dx, true)
-	winogradScratches.put(s)
+	g.winogradGradient().winograd4Run(w, true, dy, nil, dx, true)
 }
 
 // winograd4Run is the F(4×4, 3×3) convolution g of x [c, h, w] into y
-// [o, oh, ow], given U [36][o][c] at the start of scratch; bias [o] may be
-// nil, and accumulate adds to y rather than overwriting it.
-func (g convGeometry) winograd4Run(l winograd4Layout, scratch, x, bias, y []float32, accumulate bool) {
+// [o, oh, ow] with the weight w: w [o, c, 3, 3] itself, or with flip the
+// weight [c, o, 3, 3] that g's weight is the flipped transpose of (g being
+// an input gradient's convolution, winogradGradient). bias [o] may be nil;
+// accumulate adds to y rather than overwriting it.
+func (g convGeometry) winograd4Run(w []float32, flip bool, x, bias, y []float32, accumulate bool) {
+	l := g.winograd4Layout()
+	s := winogradScratches.get()
+	scratch := s.floats(l.scratchLen())
+	if flip {
+		winograd4Weights(w, g.c, g.o, true, scratch[:36*l.us], l.us) // U [36][g.o][g.c] of w [g.c, g.o, 3, 3]
+	} else {
+		winograd4Weights(w, g.o, g.c, false, scratch[:36*l.us], l.us)
+	}
 	t := l.t
 	u, v, m, plane, tmp := l.parts(scratch)
 	for c := 0; c < g.c; c++ {
@@ -166,6 +165,7 @@ func (g convGeometry) winograd4Run(l winograd4Layout, scratch, x, bias, y []floa
 		}
 		winograd4OutputTiles(m[o*t:], l.ms, l.th, l.tw, b, tmp, y[o*g.oh*g.ow:][:g.oh*g.ow], g.ow, accumulate)
 	}
+	winogradScratches.put(s)
 }
 
 // winograd4Plane writes the image x [h, w], zero-padded by pad on the top
