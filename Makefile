@@ -85,7 +85,7 @@ fuzz:
 #    skipped with a note when it is not installed).
 BENCH_FLAGS := -run=NONE -bench=. -count=3
 PYTORCH_SPEED := /usr/bin/python3 cmd/cyclegan/testdata/pytorch_speed.py --threads 2
-bench: tools
+bench: tools torch
 	mkdir -p $(BENCH_DIR)
 	{ echo "date: $$(date -u '+%Y-%m-%d %H:%M UTC')"; \
 	  echo "machine: $$(nproc) cores, $$(free -g | awk '/^Mem:/ {print $$2}') GB"; \
@@ -121,6 +121,16 @@ bench: tools
 	echo "load after: $$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min)" >> $(BENCH_DIR)/env.txt
 	go run ./cmd/benchtable -report $(BENCH_DIR) -o cyclegan/BENCHMARKS.md
 	cat cyclegan/BENCHMARKS.md
+
+# Debian's PyTorch, for make bench's reference column only (make test never
+# needs it).
+.PHONY: torch
+torch:
+	@if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then \
+		echo "installing python3-torch with apt-get (make bench's PyTorch column)"; \
+		{ $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y python3-torch; } || \
+			echo "python3-torch not installed: make bench's PyTorch column will be empty"; \
+	fi
 
 tools: chromium $(BIN)/chromium $(BIN)/go_js_wasm_exec
 tools: wrangler
