@@ -96,15 +96,28 @@ func BenchmarkConv2D_3x3_128to128_32px_GEMM(b *testing.B) {
 // winogradWeight, winograd4MinChannels and winograd4MinSize: the
 // transforms cost in proportion to the images and the GEMMs' savings in
 // proportion to the channels too, so Winograd loses on few channels or few
-// pixels. Shapes are c→o at the output size, padding 1.
+// pixels. Shapes are c→o at the output size, padding 1; those marked pad0
+// are the generator's residual convolutions as it runs them, on an input
+// already reflection-padded by 1 with padding 0, so that the input
+// gradient's output is 2 pixels larger than the forward's (34×34 at 32 px:
+// 9×9 tiles of 4, against 8×8 for the forward).
 func BenchmarkConv2DWinogradVsGEMM(b *testing.B) {
-	for _, s := range []struct{ c, o, px int }{
-		{8, 8, 32}, {16, 16, 16}, {16, 16, 32}, {32, 32, 8}, {32, 32, 16}, {32, 32, 32}, {64, 64, 8},
-		{64, 64, 16}, {64, 64, 32}, {128, 128, 16}, {128, 128, 64}, {256, 256, 64},
+	for _, s := range []struct {
+		c, o, px int
+		pad0     bool
+	}{
+		{8, 8, 32, false}, {16, 16, 16, false}, {16, 16, 32, false}, {32, 32, 8, false}, {32, 32, 16, false},
+		{32, 32, 32, false}, {64, 64, 8, false}, {64, 64, 16, false}, {64, 64, 32, false}, {128, 128, 16, false},
+		{128, 128, 64, false}, {256, 256, 64, false}, {128, 128, 32, true}, {128, 128, 64, true},
 	} {
 		g := newConvGeometry(s.c, s.px, s.px, s.o, 3, 3, 1, 1)
+		shape := fmt.Sprintf("%dto%d_%dpx", s.c, s.o, s.px)
+		if s.pad0 {
+			g = newConvGeometry(s.c, s.px+2, s.px+2, s.o, 3, 3, 1, 0)
+			shape += "_pad0"
+		}
 		for _, via := range []convVia{viaWinograd, viaWinograd4, viaGEMM} {
-			name := fmt.Sprintf("%dto%d_%dpx_%s", s.c, s.o, s.px, via)
+			name := shape + "_" + via.String()
 			b.Run(name+"/Forward", func(b *testing.B) { benchConvVia(b, g, passForward, via) })
 			b.Run(name+"/BackwardInput", func(b *testing.B) { benchConvVia(b, g, passBackwardInput, via) })
 			if via != viaWinograd4 { // the weight gradient has no F(4×4, 3×3) kernel

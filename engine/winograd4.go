@@ -63,7 +63,13 @@ func (g convGeometry) winograd4() bool {
 // 22.1 / 20.9 against 21.3 / 20.5, a tie; but 128→128 at 16 px 12.5 /
 // 12.2 against 16.6 / 15.0, and 64→64 at 16 px 5.6 / 6.2 against 11.4 /
 // 11.6: at 16×16 there are 16 tiles, too few columns for the GEMMs to
-// run at speed against the transforms and the packing of U.
+// run at speed against the transforms and the packing of U. On the
+// generator's own geometry (the _pad0 rows: input reflection-padded,
+// padding 0, so that the input gradient's output is 34×34, 9×9 tiles, 81
+// GEMM columns where 80 would fill ten micro-panels) 128→128 at 32 px
+// still ties: 22.2 / 15.9 against 21.7 / 17.2 (medians of five alternating
+// runs, single runs ±15%); at 64 px F(4×4, 3×3) wins, 26.8 / 23.7 against
+// 21.4 / 18.5.
 const (
 	winograd4MinChannels = 64
 	winograd4MinSize     = 32
