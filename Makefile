@@ -81,8 +81,8 @@ fuzz:
 #    in one and in two workers at once (the machine's own two-core speed-up);
 #    M beside a busy core once, and M's networks at 64 and 256 px;
 #    webcam frames through the engine worker with M's generator;
-#  - the reference PyTorch iteration with 2 threads (Debian's python3-torch;
-#    skipped with a note when it is not installed).
+#  - the reference PyTorch iteration with 2 threads (Debian's python3-torch,
+#    installed by the torch target; skipped with a note when it cannot be).
 BENCH_FLAGS := -run=NONE -bench=. -count=3
 PYTORCH_SPEED := /usr/bin/python3 cmd/cyclegan/testdata/pytorch_speed.py --threads 2
 bench: tools torch
