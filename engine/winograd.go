@@ -141,20 +141,26 @@ func (s *winogradScratch) floats(n int) []float32 {
 	return s.buf[:n]
 }
 
-// winogradLayout is where a Winograd convolution keeps its operands in
-// its scratch: the th×tw tiles of 2×2 of the output (T = th·tw, the last
-// row and column partial when oh or ow is odd), the row length ld of a
-// deinterleaved input plane (winogradPlane), and the distance between the
-// 16 matrices of each of U, V and M (winogradStride).
+// winogradLayout is where a Winograd convolution F(m×m, 3×3) keeps its
+// operands in its scratch: the th×tw tiles of m×m of the output (T = th·tw,
+// the last row and column partial when m does not divide oh or ow), the
+// row length ld of its planes of the input split by column phase
+// (winogradPlane for m = 2, winograd4Plane for m = 4), and the distance
+// between the (m+2)² matrices of each of U, V and M (winogradStride).
 type winogradLayout struct {
-	th, tw, t, ld int
-	us, vs, ms    int
+	tile, th, tw, t, ld int
+	us, vs, ms          int
 }
 
-func (g convGeometry) winogradLayout() winogradLayout {
-	th, tw := (g.oh+1)/2, (g.ow+1)/2
+// winogradLayout is g's layout as F(2×2, 3×3), winograd4Layout as
+// F(4×4, 3×3).
+func (g convGeometry) winogradLayout() winogradLayout  { return g.winogradTiling(2) }
+func (g convGeometry) winograd4Layout() winogradLayout { return g.winogradTiling(4) }
+
+func (g convGeometry) winogradTiling(tile int) winogradLayout {
+	th, tw := (g.oh+tile-1)/tile, (g.ow+tile-1)/tile
 	t := th * tw
-	return winogradLayout{th: th, tw: tw, t: t, ld: winogradPlaneWidth(tw),
+	return winogradLayout{tile: tile, th: th, tw: tw, t: t, ld: winogradPlaneWidth(tw),
 		us: winogradStride(g.o * g.c), vs: winogradStride(g.c * t), ms: winogradStride(g.o * t)}
 }
 
@@ -173,26 +179,35 @@ func winogradPlaneWidth(tw int) int { return (tw + 1 + 3) &^ 3 }
 // 1.0 ms at this one; the weight transform 1.2 and 0.4 ms).
 func winogradStride(n int) int { return n + ((16-n)%1024+1024)%1024 }
 
-// scratchLen is the number of floats a Winograd convolution g needs: U, V,
-// M, one deinterleaved input plane (two halves of 2·th+2 rows of ld) and
-// the transforms' working rows (8·ld, and the output's 4·tw ≤ 8·ld).
+// matrices is the number of matrices in each of U, V and M: (m+2)², one
+// for each point of an input tile.
+func (l winogradLayout) matrices() int { return (l.tile + 2) * (l.tile + 2) }
+
+// planeLen is the input's m phase planes of m·th+2 rows of ld (for m = 2,
+// the even and odd columns). tmpLen is the transforms' working rows,
+// m·(m+2)·ld: for F(2×2, 3×3) 8·ld (the output's 4·tw ≤ 8·ld); for
+// F(4×4, 3×3) 24·ld, six combined rows of each phase for the input (the
+// output's 16 rows of tw ≤ that).
+func (l winogradLayout) planeLen() int { return l.tile * (l.tile*l.th + 2) * l.ld }
+func (l winogradLayout) tmpLen() int   { return l.tile * (l.tile + 2) * l.ld }
+
+// scratchLen is the number of floats a Winograd convolution needs: U, V,
+// M, the planes and the working rows.
 func (l winogradLayout) scratchLen() int {
-	return 16*(l.us+l.vs+l.ms) + l.planeLen() + 8*l.ld
+	return l.matrices()*(l.us+l.vs+l.ms) + l.planeLen() + l.tmpLen()
 }
 
-func (l winogradLayout) planeLen() int { return 2 * (2*l.th + 2) * l.ld }
-
 // parts cuts a Winograd convolution's scratch (scratchLen floats) into its
-// three sets of 16 matrices (us, vs and ms floats apart: U, V and M of the
-// forward pass; M, V and W of the weight gradient), the deinterleaved
-// plane and the transforms' working rows.
+// three sets of matrices (us, vs and ms floats apart: U, V and M of the
+// forward pass; M, V and W of the weight gradient), the planes and the
+// transforms' working rows.
 func (l winogradLayout) parts(scratch []float32) (u, v, m, plane, tmp []float32) {
-	u = scratch[:16*l.us]
-	v = scratch[16*l.us:][:16*l.vs]
-	m = scratch[16*(l.us+l.vs):][:16*l.ms]
-	plane = scratch[16*(l.us+l.vs+l.ms):][:l.planeLen()]
-	tmp = scratch[16*(l.us+l.vs+l.ms)+len(plane):][:8*l.ld]
-	return u, v, m, plane, tmp
+	n := l.matrices()
+	u = scratch[:n*l.us]
+	v = scratch[n*l.us:][:n*l.vs]
+	m = scratch[n*(l.us+l.vs):][:n*l.ms]
+	rest := scratch[n*(l.us+l.vs+l.ms):]
+	return u, v, m, rest[:l.planeLen()], rest[l.planeLen():][:l.tmpLen()]
 }
 
 // winogradInputTransform writes V[ξ][c][ty·tw+tx] = (Bᵀ d B)[ξ] for every

@@ -81,44 +81,6 @@ func (g convGeometry) winograd4Input() bool {
 	return g.kh == 3 && g.kw == 3 && g.stride == 1 && g.pad <= 2 && g.winogradGradient().winograd4()
 }
 
-// winograd4Layout is where an F(4×4, 3×3) convolution keeps its operands in
-// its scratch: the th×tw tiles of 4×4 of the output (the last row and
-// column partial when 4 does not divide oh or ow), the row length ld of a
-// phase plane (winograd4Plane), and the distance between the 36 matrices of
-// each of U, V and M (winogradStride).
-type winograd4Layout struct {
-	th, tw, t, ld int
-	us, vs, ms    int
-}
-
-func (g convGeometry) winograd4Layout() winograd4Layout {
-	th, tw := (g.oh+3)/4, (g.ow+3)/4
-	t := th * tw
-	return winograd4Layout{th: th, tw: tw, t: t, ld: (tw + 1 + 3) &^ 3,
-		us: winogradStride(g.o * g.c), vs: winogradStride(g.c * t), ms: winogradStride(g.o * t)}
-}
-
-// planeLen is the four phase planes of 4·th+2 rows of ld; tmpLen the tile
-// transforms' working rows (24·ld: six combined rows of each phase for the
-// input, the 16 rows of tw output values ≤ that).
-func (l winograd4Layout) planeLen() int { return 4 * (4*l.th + 2) * l.ld }
-func (l winograd4Layout) tmpLen() int   { return 24 * l.ld }
-
-// scratchLen is the number of floats an F(4×4, 3×3) convolution needs.
-func (l winograd4Layout) scratchLen() int {
-	return 36*(l.us+l.vs+l.ms) + l.planeLen() + l.tmpLen()
-}
-
-// parts cuts the scratch into U, V and M (36 matrices each), the phase
-// planes and the working rows.
-func (l winograd4Layout) parts(scratch []float32) (u, v, m, plane, tmp []float32) {
-	u = scratch[:36*l.us]
-	v = scratch[36*l.us:][:36*l.vs]
-	m = scratch[36*(l.us+l.vs):][:36*l.ms]
-	rest := scratch[36*(l.us+l.vs+l.ms):]
-	return u, v, m, rest[:l.planeLen()], rest[l.planeLen():][:l.tmpLen()]
-}
-
 // winograd4Forward sets y [o, oh, ow] to the convolution of x [c, h, w] with
 // w [o, c, 3, 3], plus bias [o] if non-nil, as F(4×4, 3×3). g must be 3×3
 // with stride 1.
